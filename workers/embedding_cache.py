@@ -1,0 +1,96 @@
+"""On-disk cache of document embeddings for evaluation and benchmarks.
+
+Embedding a labeled stream on CPU takes minutes; clustering it takes seconds.
+The cache stores the embeddings of a *prefix* of a file, keyed by model,
+token budget and the file's content hash, so ``--limit`` runs reuse a longer
+cached prefix, and an interrupted run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+#: Rows embedded between two saves of the cache: bounds the work lost on Ctrl-C.
+SAVE_EVERY = 2048
+
+
+def default_cache_dir() -> Path:
+    """``$TOPICTRACK_CACHE`` or ``~/.cache/topictrack``, with an ``embeddings`` subfolder."""
+    root = os.environ.get("TOPICTRACK_CACHE") or Path.home() / ".cache" / "topictrack"
+    return Path(root) / "embeddings"
+
+
+def file_digest(path: str | Path) -> str:
+    """Return the SHA-256 of a file's bytes (hex, first 16 characters)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()[:16]
+
+
+def cache_key(model_name: str, max_tokens: int, digest: str) -> str:
+    """File name stem for one (model, token budget, file content) combination."""
+    model_tag = hashlib.sha256(model_name.encode()).hexdigest()[:10]
+    short = Path(model_name.rstrip("/")).name or "model"
+    return f"{short}-{model_tag}-t{max_tokens}-{digest}"
+
+
+def _progress(done: int, total: int, started: float) -> None:
+    rate = done / max(time.perf_counter() - started, 1e-9)
+    eta = (total - done) / rate if rate > 0 else float("inf")
+    sys.stderr.write(f"\rembedding {done}/{total} docs  {rate:,.0f} docs/s  eta {eta:,.0f}s   ")
+    sys.stderr.flush()
+
+
+def cached_embeddings(
+    texts: Sequence[str],
+    encode: Callable[[Sequence[str]], np.ndarray],
+    key: str,
+    cache_dir: Path | None = None,
+    progress: bool = True,
+) -> np.ndarray:
+    """Return embeddings for ``texts`` (a prefix of the keyed file), computing what is missing.
+
+    Parameters
+    ----------
+    texts:
+        The first ``len(texts)`` documents of the file the key was made from.
+    encode:
+        Function from a list of texts to a float32 matrix (e.g. ``Embedder.encode``).
+    key:
+        From :func:`cache_key`.
+    """
+    cache_dir = cache_dir or default_cache_dir()
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    path = cache_dir / f"{key}.npy"
+    have = np.load(path) if path.exists() else None
+    n = len(texts)
+    if have is not None and len(have) >= n:
+        return have[:n]
+    parts = [have] if have is not None else []
+    done = 0 if have is None else len(have)
+    started = time.perf_counter()
+    first = done
+    while done < n:
+        stop = min(n, done + SAVE_EVERY)
+        parts.append(encode(list(texts[done:stop])))
+        done = stop
+        merged = np.concatenate(parts)
+        parts = [merged]
+        # Write-then-rename so a crash never leaves a truncated cache file.
+        tmp = path.with_suffix(".tmp.npy")
+        np.save(tmp, merged)
+        os.replace(tmp, path)
+        if progress:
+            _progress(done - first, n - first, started)
+    if progress and n > first:
+        sys.stderr.write("\n")
+    return parts[0][:n]
