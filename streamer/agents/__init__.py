@@ -1,0 +1,1 @@
+"""The Faust agents: ``embed`` → ``track`` → ``sink`` (see DESIGN's shape)."""

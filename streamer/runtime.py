@@ -1,0 +1,121 @@
+"""In-process state a worker shares with its HTTP API and the live dashboard.
+
+Agents bump counters and publish topic summaries here; ``/stats``,
+``/topics`` and ``topictrack demo``'s table read them. Plain data, updated
+from the event loop thread only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: Topics kept per stream for the API and the dashboard.
+TOP_TOPICS = 50
+
+
+@dataclass
+class Runtime:
+    """Counters, per-stream topic summaries and engine stats of one worker."""
+
+    agents: frozenset[str] = frozenset()
+    started_at: float = field(default_factory=time.time)
+    counters: Counter[str] = field(default_factory=Counter)
+    #: stream -> topic summaries (dicts from :func:`topic_summary`), largest weight first.
+    topics: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: stream -> the engine's ``stats()``.
+    engine_stats: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: stream -> latest event time seen by track.
+    last_ts: dict[str, float] = field(default_factory=dict)
+    #: Last time (monotonic) any counter moved: the demo's idle detector.
+    last_progress: float = field(default_factory=time.monotonic)
+    ready: bool = False
+    model: str = ""
+
+    def bump(self, name: str, n: int = 1) -> None:
+        if n:
+            self.counters[name] += n
+            self.last_progress = time.monotonic()
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "agents": sorted(self.agents),
+            "uptime_s": round(time.time() - self.started_at, 3),
+            "ready": self.ready,
+            "model": self.model,
+            "counters": dict(sorted(self.counters.items())),
+            "streams": {
+                s: {"engine": self.engine_stats.get(s, {}), "last_ts": self.last_ts.get(s)}
+                for s in sorted(set(self.engine_stats) | set(self.last_ts))
+            },
+        }
+
+
+def topic_summary(view: Any, stream: str) -> dict[str, Any]:
+    """A JSON-able summary of a ``TopicView`` (no centroid) for the API and the dashboard."""
+    return {
+        "stream": stream,
+        "topic_id": int(view.topic_id),
+        "version": int(view.version),
+        "size": int(view.size),
+        "weight": float(view.weight),
+        "born_at": float(view.born_at),
+        "updated_at": float(view.updated_at),
+        "keywords": list(view.keywords)[:10],
+        "label": view.label,
+        "status": view.status,
+        "merged_into": view.merged_into,
+        "split_from": view.split_from,
+        "examples": list(view.examples)[:3],
+    }
+
+
+# -- the runtime file: how `topictrack topics` / `produce` find a running worker --
+
+
+def runtime_dir(data_dir: str | os.PathLike[str]) -> Path:
+    return Path(data_dir) / "workers"
+
+
+def write_runtime_file(data_dir: str | os.PathLike[str], info: dict[str, Any]) -> Path:
+    """Record this worker (pid, API URL, broker, store) under ``<data-dir>/workers/``."""
+    d = runtime_dir(data_dir)
+    d.mkdir(parents=True, exist_ok=True)
+    path = d / f"{info.get('app_id', 'topictrack')}-{os.getpid()}.json"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"pid": os.getpid(), **info}, indent=2))
+    os.replace(tmp, path)
+    return path
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def running_workers(data_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Runtime records of workers whose process is alive (stale files are removed)."""
+    out = []
+    d = runtime_dir(data_dir)
+    if not d.is_dir():
+        return out
+    for path in sorted(d.glob("*.json")):
+        try:
+            info = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if pid_alive(int(info.get("pid", -1))):
+            out.append(info)
+        else:
+            path.unlink(missing_ok=True)
+    return out

@@ -1,0 +1,234 @@
+"""The track stage's logic without Kafka: one engine per stream, rows out, checkpoints.
+
+The ``track`` agent feeds it decoded ``embedded`` batches and publishes what it
+returns. Kept free of Faust so it is unit-tested with a stand-in engine.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from streamer import checkpoint
+from streamer.codec import EmbeddedBatch
+from streamer.runtime import TOP_TOPICS, topic_summary
+
+log = logging.getLogger(__name__)
+
+#: Documents per stream remembered while they wait in the engine's outlier
+#: buffer, so a late assignment can rewrite their whole ``events`` row. Older
+#: ones are forgotten first (their late assignment is then counted, not stored).
+MAX_PENDING = 100_000
+
+#: ``UNASSIGNED`` from workers.topic_types (not imported: keeps this importable
+#: before the engine lands, and the value is part of the wire contract).
+UNASSIGNED = -1
+
+EngineFactory = Callable[..., Any]
+EngineRestorer = Callable[[bytes], Any]
+
+
+def default_factories() -> tuple[EngineFactory, EngineRestorer]:
+    """``make_engine`` / ``restore_engine`` from ``workers.engines``."""
+    from workers.engines import make_engine, restore_engine
+
+    return make_engine, restore_engine
+
+
+@dataclass
+class TrackOutput:
+    """Rows to publish for one batch, and what the dashboard shows."""
+
+    stream: str
+    assignments: list[dict[str, Any]] = field(default_factory=list)
+    topics: list[dict[str, Any]] = field(default_factory=list)
+    summaries: list[dict[str, Any]] = field(default_factory=list)
+    stats: dict[str, float] = field(default_factory=dict)
+    last_ts: float = 0.0
+    late: int = 0
+    late_unknown: int = 0
+
+
+def _event_row(ev: dict[str, Any], stream: str) -> dict[str, Any]:
+    return {
+        "event_id": str(ev["id"]),
+        "stream": stream,
+        "ts": float(ev["ts"]),
+        "text": ev.get("text", ""),
+        "user_id": ev.get("user_id", ""),
+        "lang": ev.get("lang", ""),
+        "source": ev.get("source", ""),
+    }
+
+
+def topic_row(view: Any, stream: str) -> dict[str, Any]:
+    """The ``topics`` table row for a ``TopicView``."""
+    return {
+        "topic_id": int(view.topic_id),
+        "stream": stream,
+        "version": int(view.version),
+        "born_at": float(view.born_at),
+        "updated_at": float(view.updated_at),
+        "size": int(view.size),
+        "weight": float(view.weight),
+        "centroid": np.asarray(view.centroid, dtype=np.float32).round(6).tolist(),
+        "keywords": list(view.keywords),
+        "keyword_scores": [float(x) for x in view.keyword_scores],
+        "label": view.label,
+        "status": view.status,
+        "merged_into": view.merged_into,
+        "split_from": view.split_from,
+        "examples": list(view.examples),
+    }
+
+
+class Tracker:
+    """Engines per stream, the offsets they cover, and the rows of waiting documents."""
+
+    def __init__(
+        self,
+        checkpoint_dir: str | Path,
+        engine: str = "topictrack",
+        engine_params: dict[str, Any] | None = None,
+        factories: tuple[EngineFactory, EngineRestorer] | None = None,
+        max_pending: int = MAX_PENDING,
+    ) -> None:
+        self.checkpoint_dir = Path(checkpoint_dir)
+        self.engine_name = engine
+        self.engine_params = dict(engine_params or {})
+        self._factories = factories
+        self.max_pending = max_pending
+        self.engines: dict[str, Any] = {}
+        self.offsets: dict[str, int] = {}
+        self.pending: dict[str, OrderedDict[str, dict[str, Any]]] = {}
+        self._state = checkpoint.CheckpointState(engine=engine)
+
+    @property
+    def factories(self) -> tuple[EngineFactory, EngineRestorer]:
+        if self._factories is None:
+            self._factories = default_factories()
+        return self._factories
+
+    # -- checkpoints -----------------------------------------------------
+    def load(self) -> bool:
+        """Restore engines, offsets and waiting rows from the last checkpoint, if any."""
+        state = checkpoint.load(self.checkpoint_dir)
+        if state is None:
+            return False
+        if state.engine and state.engine != self.engine_name:
+            raise checkpoint.CheckpointError(
+                f"checkpoint in {self.checkpoint_dir} is for engine {state.engine!r}, "
+                f"not {self.engine_name!r}: move it away or pass --engine {state.engine}"
+            )
+        _, restore = self.factories
+        self.engines = {s: restore(blob) for s, blob in state.blobs.items()}
+        self.offsets = dict(state.offsets)
+        self.pending = {
+            s: OrderedDict((r["event_id"], r) for r in rows) for s, rows in state.pending.items()
+        }
+        self._state = state
+        log.info(
+            "restored %d stream(s) from checkpoint generation %d", len(self.engines), state.generation
+        )
+        return True
+
+    def save(self) -> int:
+        """Write a checkpoint of every engine and the offsets covered; return its generation."""
+        self._state.engine = self.engine_name
+        self._state.blobs = {s: e.snapshot() for s, e in self.engines.items()}
+        self._state.offsets = dict(self.offsets)
+        self._state.pending = {s: list(p.values()) for s, p in self.pending.items()}
+        return checkpoint.save(self.checkpoint_dir, self._state)
+
+    # -- offsets -----------------------------------------------------------
+    @staticmethod
+    def _tp(topic: str, partition: int) -> str:
+        return f"{topic}:{partition}"
+
+    def covered(self, topic: str, partition: int, offset: int) -> bool:
+        """True when the checkpointed state already learned this input message."""
+        return offset <= self.offsets.get(self._tp(topic, partition), -1)
+
+    def mark(self, topic: str, partition: int, offset: int) -> None:
+        key = self._tp(topic, partition)
+        if offset > self.offsets.get(key, -1):
+            self.offsets[key] = offset
+
+    # -- learning ------------------------------------------------------------
+    def engine_for(self, stream: str, dim: int) -> Any:
+        eng = self.engines.get(stream)
+        if eng is None:
+            make, _ = self.factories
+            eng = make(self.engine_name, dim=dim, **self.engine_params)
+            self.engines[stream] = eng
+            log.info("new %s engine for stream %r (dim %d)", self.engine_name, stream, dim)
+        if int(eng.dim) != dim:
+            raise ValueError(
+                f"stream {stream!r}: engine has dim {eng.dim} but vectors have dim {dim} "
+                "(model changed? move the checkpoint away to start over)"
+            )
+        return eng
+
+    def learn(self, batch: EmbeddedBatch) -> TrackOutput:
+        """Assign one batch of one stream; return the rows to publish. CPU-bound."""
+        stream = batch.stream
+        n, dim = batch.vectors.shape
+        out = TrackOutput(stream=stream)
+        if n == 0:
+            return out
+        eng = self.engine_for(stream, dim)
+        ts = np.asarray([float(e["ts"]) for e in batch.events], dtype=np.float64)
+        texts = [str(e.get("text", "")) for e in batch.events]
+        ids = [str(e["id"]) for e in batch.events]
+        res = eng.learn_many(batch.vectors, ts, texts, ids)
+        pending = self.pending.setdefault(stream, OrderedDict())
+        topk_ids = np.asarray(res.topk_ids)
+        topk_probs = np.asarray(res.topk_probs)
+        for i, ev in enumerate(batch.events):
+            base = _event_row(ev, stream)
+            tid = int(res.topic_ids[i])
+            keep = topk_ids[i] != UNASSIGNED if topk_ids.ndim == 2 else np.zeros(0, bool)
+            row = {
+                **base,
+                "topic_id": tid,
+                "similarity": float(res.similarity[i]),
+                "topk_ids": [int(x) for x in topk_ids[i][keep]] if keep.size else [],
+                "topk_probs": [float(x) for x in topk_probs[i][keep]] if keep.size else [],
+                "version": 0,
+            }
+            out.assignments.append(row)
+            if tid == UNASSIGNED:
+                pending[base["event_id"]] = base
+        for late in res.late:
+            sims = np.asarray(late.similarity, dtype=np.float32).reshape(-1)
+            for j, doc_id in enumerate(late.doc_ids):
+                base = pending.pop(str(doc_id), None)
+                if base is None:
+                    out.late_unknown += 1
+                    continue
+                sim = float(sims[j]) if j < sims.size else 0.0
+                out.assignments.append(
+                    {
+                        **base,
+                        "topic_id": int(late.topic_id),
+                        "similarity": sim,
+                        "topk_ids": [int(late.topic_id)],
+                        "topk_probs": [1.0],
+                        "version": 1,
+                    }
+                )
+                out.late += 1
+        while len(pending) > self.max_pending:
+            pending.popitem(last=False)
+        for tid in dict.fromkeys(int(t) for t in res.changed):
+            out.topics.append(topic_row(eng.topic(tid), stream))
+        out.summaries = [topic_summary(v, stream) for v in eng.topics()[:TOP_TOPICS]]
+        out.stats = {k: float(v) for k, v in eng.stats().items()}
+        out.last_ts = float(eng.last_ts)
+        return out

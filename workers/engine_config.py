@@ -1,0 +1,130 @@
+"""Settings of the online topic engine, with the reason behind each default.
+
+The defaults were chosen once, from what the embedding model's geometry and
+event-time dynamics imply, and are the same for every stream; they are never
+tuned per data set with labels. ``topictrack eval`` reports how they fare.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+
+@dataclass
+class EngineConfig:
+    """Parameters of :class:`workers.topic_engine.TopicTrackEngine`.
+
+    Similarities are cosines between L2-normalised sentence embeddings.
+    Times are event-time seconds.
+    """
+
+    #: A document joins its nearest live topic when its cosine to the topic's
+    #: centroid reaches this. Sentence-embedding centroids of a real-world
+    #: event sit at cosine 0.35-0.75 from its posts; 0.3 admits the tail of
+    #: an event's phrasing while the time-scoped live set (only topics active
+    #: in the last few half-lives can match) keeps unrelated old topics out.
+    assign_threshold: float = 0.30
+    #: Two buffered documents "agree" (may seed a topic together) at this
+    #: cosine: stricter than joining, because a new topic must start from a
+    #: coherent core, not from a chain of loosely related posts.
+    birth_threshold: float = 0.50
+    #: Documents that must agree before a topic is born. Five posts saying the
+    #: same thing is the smallest group worth naming; fewer gives one-off
+    #: topics from retweet pairs.
+    min_topic_size: int = 5
+    #: Two topics merge when their centroids are as close as two samples of
+    #: ONE topic would be: the expected cosine between the means of samples
+    #: of sizes n1, n2 from a source whose mean vector has squared norm r² is
+    #: r² / sqrt((r² + (1-r²)/n1)(r² + (1-r²)/n2)). They merge when their
+    #: cosine distance is at most ``merge_slack`` times that expected
+    #: distance. 1.5 admits 95% of same-source pairs (measured on tweets) and
+    #: keeps large distinct topics apart, however similar their genre (two
+    #: floods a year apart sit at 0.91), which a fixed cosine cannot do.
+    merge_slack: float = 1.5
+    #: Never merge (or join a group into a topic) below this cosine, whatever
+    #: the statistics say: tiny topics have noisy centroids.
+    merge_floor: float = 0.6
+    #: Dormant topics stay matchable for wake-ups this long after their last
+    #: post. A story that resurfaces within days is the same story; the same
+    #: kind of event months later is a new event and gets a new topic.
+    wake_window_s: float = 7 * 86400.0
+    #: Half-life of a document's influence on centroids, weights and keywords.
+    #: Half a day: news and social topics move on a daily rhythm, so a topic
+    #: that is quiet for a few days has ended.
+    half_life_s: float = 12 * 3600.0
+    #: A topic whose decayed weight falls below this many documents goes
+    #: dormant: out of the live set, kept, able to wake.
+    dormant_weight: float = 1.0
+    #: Upper bound of the live set (the matrix every document is compared
+    #: with). The weakest topics go dormant beyond it, so work and memory per
+    #: document stay flat however long the stream runs.
+    max_live: int = 1000
+    #: Dormant topics kept matchable for wake-ups; the oldest beyond it are
+    #: archived (their id, lineage and history stay; their centroid is dropped).
+    max_dormant: int = 10_000
+    #: Outlier buffer capacity (documents) and how long a document waits there
+    #: for others to agree with it before it stays unassigned for good.
+    buffer_size: int = 2000
+    buffer_ttl_s: float = 12 * 3600.0
+    #: Topics reported per document, and the softmax temperature turning
+    #: cosines into probabilities. 0.05: a cosine lead of 0.1 is a 7:1 odds
+    #: ratio, about what separates a clear from an ambiguous assignment.
+    top_k: int = 3
+    temperature: float = 0.05
+    #: Keywords and representative posts kept per topic.
+    n_keywords: int = 10
+    n_examples: int = 5
+    #: Recent assigned documents kept (all topics together) for drift splits
+    #: and centroid refreshes.
+    recent_capacity: int = 20_000
+    #: Per-topic drift detector over the topic's assignment similarity:
+    #: ``adwin`` or ``page-hinkley`` (river.drift), or ``none``.
+    drift_detector: str = "adwin"
+    #: A drifted topic splits when the two halves of its recent posts are
+    #: less similar than this and both halves hold ``min_topic_size`` posts;
+    #: otherwise its centroid is refreshed from its recent posts.
+    split_threshold: float = 0.60
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ``ValueError`` naming the first setting out of range."""
+        for name in ("assign_threshold", "birth_threshold", "merge_floor", "split_threshold"):
+            v = getattr(self, name)
+            if not -1.0 <= v <= 1.0:
+                raise ValueError(f"{name} must be a cosine in [-1, 1], got {v}")
+        for name in ("half_life_s", "buffer_ttl_s", "temperature", "merge_slack", "wake_window_s"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        for name in (
+            "min_topic_size",
+            "max_live",
+            "max_dormant",
+            "buffer_size",
+            "top_k",
+            "n_keywords",
+            "n_examples",
+            "recent_capacity",
+        ):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.min_topic_size < 2:
+            raise ValueError("min_topic_size must be >= 2: one-document topics are not topics")
+        if self.drift_detector not in ("adwin", "page-hinkley", "none"):
+            raise ValueError(
+                f"drift_detector must be adwin, page-hinkley or none, got {self.drift_detector!r}"
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> EngineConfig:
+        """Build from a mapping, rejecting unknown keys with the list of known ones."""
+        known = {f.name: f.type for f in fields(cls)}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise ValueError(f"unknown engine setting(s) {unknown}; known: {sorted(known)}")
+        return cls(**values)

@@ -1,0 +1,733 @@
+"""The online topic engine: batched, event-time, with birth, merge, split and dormancy.
+
+One engine owns the topics of one stream key. Per micro-batch it does:
+
+1. **assign** — one matrix product of the batch against the live centroids;
+   a document joins its nearest topic at ``assign_threshold`` or waits in the
+   outlier buffer;
+2. **update** — decayed sums, weights and sizes of the touched topics, with
+   forward decay in event time (no per-step multiplication of every topic);
+3. **drift** — a river detector per touched topic on its mean similarity;
+   a detected change splits the topic or refreshes its centroid;
+4. **birth** — groups of agreeing buffered documents become topics (or wake
+   a dormant topic they match);
+5. **merge** — touched topics that converged onto another live topic merge
+   into the heavier one, recorded as lineage;
+6. **dormancy** — topics whose decayed weight fell below one document leave
+   the live set (kept, can wake); the live set is capped.
+
+Topic ids are issued once and never reused or renumbered.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import pickle
+from typing import Any
+
+import numpy as np
+
+from workers.drift import DriftMonitor, plan_split
+from workers.engine_config import EngineConfig
+from workers.keywords import KeywordModel
+from workers.outlier_buffer import BufferedDocs, OutlierBuffer
+from workers.recent_docs import RecentDocs
+from workers.same_source import same_topic_threshold
+from workers.tokenize import tokenize_many
+from workers.topic_matrix import TopicMatrix
+from workers.topic_types import (
+    UNASSIGNED,
+    BatchResult,
+    LateAssignment,
+    LineageEvent,
+    TopicStatus,
+    TopicView,
+)
+
+ACTIVE, DORMANT, MERGED, ARCHIVED = 0, 1, 2, 3
+_STATUS_NAMES: dict[int, TopicStatus] = {
+    ACTIVE: "active",
+    DORMANT: "dormant",
+    MERGED: "merged",
+    ARCHIVED: "dormant",
+}
+#: Move the forward-decay landmark once exp(lambda * dt) would exceed e^30:
+#: keeps forward-decayed sums far from float64 overflow (e^709).
+_RESCALE_EXPONENT = 30.0
+SNAPSHOT_FORMAT = "topictrack-engine/1"
+
+
+class TopicTrackEngine:
+    """Online topic engine over L2-normalised embeddings (see module docstring)."""
+
+    name = "topictrack"
+
+    def __init__(self, dim: int = 384, config: EngineConfig | None = None) -> None:
+        self.dim = dim
+        self.config = config or EngineConfig()
+        c = self.config
+        self.decay_rate = math.log(2.0) / c.half_life_s
+        self.landmark: float | None = None
+        self.live = TopicMatrix(dim)
+        self.dormant = TopicMatrix(dim)
+        self.buffer = OutlierBuffer(dim, c.buffer_size, c.buffer_ttl_s, c.birth_threshold)
+        self.recent = RecentDocs(dim, c.recent_capacity)
+        self.keywords = KeywordModel()
+        self.drift = DriftMonitor(c.drift_detector)
+        self.examples: dict[int, list[tuple[float, str]]] = {}
+        # Per-topic metadata indexed by topic id (ids start at 1; row 0 unused).
+        self.meta: dict[str, np.ndarray] = {
+            "born_at": np.zeros(64),
+            "updated_at": np.zeros(64),
+            "size": np.zeros(64, dtype=np.int64),
+            "status": np.zeros(64, dtype=np.int8),
+            "merged_into": np.full(64, -1, dtype=np.int64),
+            "split_from": np.full(64, -1, dtype=np.int64),
+            "version": np.zeros(64, dtype=np.int64),
+        }
+        self.next_id = 1
+        self._last_ts = -math.inf
+        self.n_docs = 0
+        self.n_unassigned_at_arrival = 0
+        self.n_late_assigned = 0
+        self.n_expired = 0
+
+    # ------------------------------------------------------------------ API
+    @property
+    def last_ts(self) -> float:
+        return self._last_ts
+
+    def learn_many(
+        self,
+        embeddings: np.ndarray,
+        ts: np.ndarray,
+        texts: list[str],
+        doc_ids: list[str] | None = None,
+        terms: list[list[str]] | None = None,
+    ) -> BatchResult:
+        """Assign a micro-batch and update the topics.
+
+        Parameters
+        ----------
+        embeddings:
+            ``(n, dim)`` L2-normalised vectors.
+        ts:
+            ``(n,)`` event times, epoch seconds.
+        texts:
+            The documents (kept as examples and for keywords).
+        doc_ids:
+            Ids reported back in late assignments; positions when omitted.
+        terms:
+            Pre-tokenised keyword terms per document (the pipeline's embed
+            stage computes them); tokenised here when omitted.
+        """
+        x = np.ascontiguousarray(embeddings, dtype=np.float32)
+        ts = np.asarray(ts, dtype=np.float64)
+        n = len(x)
+        if x.ndim != 2 or x.shape[1] != self.dim:
+            raise ValueError(f"embeddings must have shape (n, {self.dim}), got {x.shape}")
+        if len(ts) != n or len(texts) != n:
+            raise ValueError("embeddings, ts and texts must have the same length")
+        if doc_ids is None:
+            doc_ids = [str(self.n_docs + i) for i in range(n)]
+        if n == 0:
+            return self._empty_result(0)
+        if terms is None:
+            terms = tokenize_many(texts)
+        now = float(ts.max())
+        self._advance_landmark(now)
+        fw = np.exp(self.decay_rate * (ts - self.landmark))
+        term_ids = self.keywords.term_ids(terms)
+
+        changed: set[int] = set()
+        lineage: list[LineageEvent] = []
+        topic_ids = np.full(n, UNASSIGNED, dtype=np.int64)
+        sims = np.zeros(n, dtype=np.float32)
+
+        # 1. assign against the live set
+        if len(self.live):
+            scores = self._live_scores(x, ts)
+            best = np.argmax(scores, axis=1)
+            sims = scores[np.arange(n), best]
+            hit = sims >= self.config.assign_threshold
+            topic_ids[hit] = self.live.live_ids[best[hit]]
+            # 2. update sums, weights, sizes of touched topics
+            touched = self._absorb(x[hit], ts[hit], fw[hit], best[hit])
+            # 3. drift per touched topic
+            rows_t, mean_sims = self._mean_by_row(best[hit], sims[hit])
+            for t in self.drift.update(self.live.ids[rows_t], mean_sims):
+                lineage.extend(self._on_drift(t, now, changed))
+            changed.update(touched)
+            self._update_examples(topic_ids, sims, texts)
+
+        # 4. birth from the buffer
+        unassigned = np.flatnonzero(topic_ids == UNASSIGNED)
+        self.buffer.add(
+            x[unassigned],
+            ts[unassigned],
+            [doc_ids[i] for i in unassigned],
+            [texts[i] for i in unassigned],
+            [term_ids[i] for i in unassigned],
+            unassigned,
+        )
+        late: list[LateAssignment] = []
+        for group in self.buffer.pop_groups(self.config.min_topic_size, self.config.assign_threshold):
+            tid, events = self._found(group, now)
+            lineage.extend(events)
+            changed.add(tid)
+            here = group.batch_pos >= 0
+            centroid = self.live.centroids[self.live.slot[tid]]
+            group_sims = group.emb @ centroid
+            topic_ids[group.batch_pos[here]] = tid
+            sims[group.batch_pos[here]] = group_sims[here]
+            if (~here).any():
+                late.append(
+                    LateAssignment(
+                        doc_ids=[d for d, h in zip(group.doc_ids, here, strict=True) if not h],
+                        topic_id=tid,
+                        similarity=group_sims[~here].astype(np.float32),
+                    )
+                )
+                self.n_late_assigned += int((~here).sum())
+        self.n_expired += self.buffer.expire(now)
+
+        # keywords: every document counts for global frequencies; assigned ones for topics
+        self.keywords.add(topic_ids, fw, term_ids)
+
+        # 5. merge converged topics, 6. dormancy
+        lineage.extend(self._merge_touched(changed, now))
+        lineage.extend(self._retire(now))
+
+        self.n_docs += n
+        self.n_unassigned_at_arrival += int((topic_ids == UNASSIGNED).sum()) + sum(
+            len(g.doc_ids) for g in late
+        )
+        self._last_ts = max(self._last_ts, now)
+        changed_ids = sorted(t for t in changed if self._status(t) != ARCHIVED)
+        for t in changed_ids:
+            self.meta["version"][t] += 1
+        topk_ids, topk_probs = self._distribution(x, ts, topic_ids, sims)
+        return BatchResult(
+            topic_ids=topic_ids,
+            similarity=sims.astype(np.float32),
+            topk_ids=topk_ids,
+            topk_probs=topk_probs,
+            late=late,
+            changed=changed_ids,
+            lineage=lineage,
+        )
+
+    def predict_many(self, embeddings: np.ndarray) -> BatchResult:
+        """Nearest live topic and top-k distribution, without changing any state."""
+        x = np.ascontiguousarray(embeddings, dtype=np.float32)
+        n = len(x)
+        if n == 0 or not len(self.live):
+            return self._empty_result(n)
+        scores = self._live_scores(x, np.full(n, self._last_ts))
+        best = np.argmax(scores, axis=1)
+        sims = scores[np.arange(n), best]
+        topic_ids = np.where(
+            sims >= self.config.assign_threshold, self.live.live_ids[best], UNASSIGNED
+        )
+        topk_ids, topk_probs = self._distribution(x, np.full(n, self._last_ts), topic_ids, sims)
+        return BatchResult(topic_ids, sims.astype(np.float32), topk_ids, topk_probs)
+
+    def topic(self, topic_id: int) -> TopicView:
+        """Current view of any topic ever issued."""
+        if not 1 <= topic_id < self.next_id:
+            raise KeyError(f"no topic {topic_id}")
+        m = self.meta
+        status = int(m["status"][topic_id])
+        if topic_id in self.live:
+            mat = self.live
+        elif topic_id in self.dormant:
+            mat = self.dormant
+        else:
+            mat = None
+        if mat is not None:
+            row = mat.slot[topic_id]
+            centroid = mat.centroids[row].copy()
+            weight = float(mat.weight[row]) * self._decay_to(self._last_ts)
+        else:
+            centroid = np.zeros(self.dim, dtype=np.float32)
+            weight = 0.0
+        kw = self.keywords.keywords(topic_id, self.config.n_keywords)
+        words = [w for w, _ in kw]
+        return TopicView(
+            topic_id=topic_id,
+            version=int(m["version"][topic_id]),
+            born_at=float(m["born_at"][topic_id]),
+            updated_at=float(m["updated_at"][topic_id]),
+            size=int(m["size"][topic_id]),
+            weight=weight,
+            centroid=centroid,
+            keywords=words,
+            keyword_scores=[s for _, s in kw],
+            label=" · ".join(words[:3]) if words else f"topic {topic_id}",
+            status=_STATUS_NAMES[status],
+            merged_into=int(m["merged_into"][topic_id]) if m["merged_into"][topic_id] > 0 else None,
+            split_from=int(m["split_from"][topic_id]) if m["split_from"][topic_id] > 0 else None,
+            examples=[t for _, t in sorted(self.examples.get(topic_id, []), reverse=True)],
+        )
+
+    def topics(self, include_inactive: bool = False) -> list[TopicView]:
+        """Views of live topics (and dormant/merged ones if asked), heaviest first."""
+        ids = list(self.live.live_ids.tolist())
+        if include_inactive:
+            ids = list(range(1, self.next_id))
+        views = [self.topic(int(t)) for t in ids]
+        return sorted(views, key=lambda v: (-v.weight, v.topic_id))
+
+    def stats(self) -> dict[str, float]:
+        return {
+            "docs": self.n_docs,
+            "live_topics": len(self.live),
+            "dormant_topics": len(self.dormant),
+            "topics_ever": self.next_id - 1,
+            "buffered": len(self.buffer),
+            "unassigned_share_at_arrival": self.n_unassigned_at_arrival / max(self.n_docs, 1),
+            "unassigned_share": (self.n_unassigned_at_arrival - self.n_late_assigned)
+            / max(self.n_docs, 1),
+        }
+
+    def hierarchy(self) -> dict[str, Any]:
+        """Agglomerative tree over live and dormant centroids (computed on demand)."""
+        from workers.hierarchy import topic_hierarchy
+
+        ids = np.concatenate([self.live.live_ids, self.dormant.live_ids])
+        cents = np.concatenate([self.live.live_centroids, self.dormant.live_centroids])
+        labels = {int(t): self.topic(int(t)).label for t in ids}
+        return topic_hierarchy(ids, cents, labels)
+
+    # ------------------------------------------------------------ internals
+    def _empty_result(self, n: int) -> BatchResult:
+        k = self.config.top_k
+        return BatchResult(
+            topic_ids=np.full(n, UNASSIGNED, dtype=np.int64),
+            similarity=np.zeros(n, dtype=np.float32),
+            topk_ids=np.full((n, k), UNASSIGNED, dtype=np.int64),
+            topk_probs=np.zeros((n, k), dtype=np.float32),
+        )
+
+    def _live_scores(self, x: np.ndarray, ts: np.ndarray) -> np.ndarray:
+        """Cosines to live centroids, ``-inf`` where a topic had faded by the document's time.
+
+        The live set is pruned once per batch, but a batch can span hours of
+        event time: each document only sees topics whose decayed weight at
+        *its own* time is still at least ``dormant_weight``.
+        """
+        scores = x @ self.live.live_centroids.T
+        log_w = np.log(np.maximum(self.live.weight[: self.live.n], 1e-300))
+        age = self.decay_rate * (ts - self.landmark)
+        alive = log_w[None, :] - age[:, None] >= math.log(self.config.dormant_weight)
+        scores[~alive] = -np.inf
+        return scores
+
+    def _decay_to(self, t: float) -> float:
+        """Factor turning a forward-decayed mass into its decayed value at time ``t``."""
+        if self.landmark is None:
+            return 1.0
+        return math.exp(-self.decay_rate * (t - self.landmark))
+
+    def _advance_landmark(self, now: float) -> None:
+        if self.landmark is None:
+            self.landmark = now
+            return
+        if self.decay_rate * (now - self.landmark) <= _RESCALE_EXPONENT:
+            return
+        factor = math.exp(-self.decay_rate * (now - self.landmark))
+        self.live.scale(factor)
+        self.dormant.scale(factor)
+        self.keywords.rescale(factor)
+        self.landmark = now
+
+    def _grow_meta(self, need: int) -> None:
+        size = len(self.meta["size"])
+        if need < size:
+            return
+        new_size = max(need + 1, 2 * size)
+        for key, arr in self.meta.items():
+            fill = -1 if key in ("merged_into", "split_from") else 0
+            grown = np.full(new_size, fill, dtype=arr.dtype)
+            grown[:size] = arr
+            self.meta[key] = grown
+
+    def _status(self, topic_id: int) -> int:
+        return int(self.meta["status"][topic_id])
+
+    @staticmethod
+    def _mean_by_row(rows: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        uniq, inv = np.unique(rows, return_inverse=True)
+        sums = np.bincount(inv, weights=values)
+        counts = np.bincount(inv)
+        return uniq, sums / counts
+
+    def _absorb(self, x: np.ndarray, ts: np.ndarray, fw: np.ndarray, rows: np.ndarray) -> list[int]:
+        """Add assigned documents into their live rows; return the touched topic ids."""
+        if len(rows) == 0:
+            return []
+        order = np.argsort(rows, kind="stable")
+        rows_sorted = rows[order]
+        starts = np.flatnonzero(np.r_[True, rows_sorted[1:] != rows_sorted[:-1]])
+        uniq = rows_sorted[starts]
+        weighted = x[order].astype(np.float64) * fw[order, None]
+        self.live.sums[uniq] += np.add.reduceat(weighted, starts, axis=0)
+        self.live.weight[uniq] += np.add.reduceat(fw[order], starts)
+        self.live.refresh_rows(uniq)
+        ids = self.live.ids[uniq]
+        counts = np.diff(np.r_[starts, len(rows_sorted)])
+        self.meta["size"][ids] += counts
+        last = np.maximum.reduceat(ts[order], starts)
+        self.meta["updated_at"][ids] = np.maximum(self.meta["updated_at"][ids], last)
+        self.recent.add(x, self.live.ids[rows], ts)
+        return ids.tolist()
+
+    def _update_examples(self, topic_ids: np.ndarray, sims: np.ndarray, texts: list[str]) -> None:
+        """Keep each topic's most central distinct posts (one candidate per topic per batch)."""
+        hit = np.flatnonzero(topic_ids != UNASSIGNED)
+        if len(hit) == 0:
+            return
+        order = hit[np.lexsort((-sims[hit], topic_ids[hit]))]
+        first = np.r_[True, topic_ids[order][1:] != topic_ids[order][:-1]]
+        for i in order[first].tolist():
+            self._offer_example(int(topic_ids[i]), float(sims[i]), texts[i])
+
+    def _offer_example(self, topic_id: int, score: float, text: str) -> None:
+        kept = self.examples.setdefault(topic_id, [])
+        if any(t == text for _, t in kept):
+            return
+        if len(kept) < self.config.n_examples:
+            kept.append((score, text))
+        else:
+            worst = min(range(len(kept)), key=lambda j: kept[j][0])
+            if score > kept[worst][0]:
+                kept[worst] = (score, text)
+
+    def _new_topic_id(self, born_at: float) -> int:
+        tid = self.next_id
+        self.next_id += 1
+        self._grow_meta(tid)
+        self.meta["born_at"][tid] = born_at
+        self.meta["updated_at"][tid] = born_at
+        self.meta["status"][tid] = ACTIVE
+        return tid
+
+    def _found(self, group: BufferedDocs, now: float) -> tuple[int, list[LineageEvent]]:
+        """Turn a buffer group into a topic: wake a dormant match, join a live one, or birth."""
+        fw = np.exp(self.decay_rate * (group.ts - self.landmark))
+        vec_sum = (group.emb.astype(np.float64) * fw[:, None]).sum(axis=0)
+        centroid = (vec_sum / np.linalg.norm(vec_sum)).astype(np.float32)
+        events: list[LineageEvent] = []
+        n_g = np.array([float(len(group.ts))])
+        sq_g = np.array([float(vec_sum @ vec_sum) / float(fw.sum()) ** 2])
+        tid = None
+        if len(self.live):
+            j = self._best_same_topic(self.live, np.arange(len(self.live)), centroid, n_g, sq_g)
+            if j is not None:
+                tid = int(self.live.ids[j])
+        if tid is None and len(self.dormant):
+            recent = self.meta["updated_at"][self.dormant.live_ids] >= now - self.config.wake_window_s
+            j = self._best_same_topic(self.dormant, np.flatnonzero(recent), centroid, n_g, sq_g)
+            if j is not None:
+                tid = int(self.dormant.ids[j])
+                d_sum, d_w = self.dormant.remove(tid)
+                self.live.add(tid, d_sum, d_w)
+                self.meta["status"][tid] = ACTIVE
+                events.append(LineageEvent("woke", tid, now))
+        if tid is None:
+            tid = self._new_topic_id(float(group.ts.min()))
+            self.live.add(tid, np.zeros(self.dim), 0.0)
+            events.append(LineageEvent("born", tid, now))
+        row = self.live.slot[tid]
+        self.live.sums[row] += vec_sum
+        self.live.weight[row] += float(fw.sum())
+        self.live.refresh_rows(np.array([row]))
+        self.meta["size"][tid] += len(group.ts)
+        self.meta["updated_at"][tid] = max(self.meta["updated_at"][tid], float(group.ts.max()))
+        earlier = np.flatnonzero(group.batch_pos < 0)  # this batch's docs are counted later
+        self.keywords.add_to_topic(tid, fw[earlier], [group.terms[i] for i in earlier])
+        self.recent.add(group.emb, np.full(len(group.ts), tid), group.ts)
+        sims = group.emb @ self.live.centroids[row]
+        for i in np.argsort(-sims)[: self.config.n_examples].tolist():
+            self._offer_example(tid, float(sims[i]), group.texts[i])
+        return tid, events
+
+    def _centroid_stats(self, mat: TopicMatrix, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Sample size behind each centroid and the squared norm of its mean post.
+
+        The size is the topic's decayed weight at its *last post*: a centroid
+        is as precise as the posts that built it, however long it was quiet.
+        """
+        w = mat.weight[rows]
+        sq = np.einsum("ij,ij->i", mat.sums[rows], mat.sums[rows]) / np.maximum(w, 1e-300) ** 2
+        ids = mat.ids[rows]
+        n = w * np.exp(-self.decay_rate * (self.meta["updated_at"][ids] - self.landmark))
+        return n, sq
+
+    def _best_same_topic(
+        self,
+        mat: TopicMatrix,
+        rows: np.ndarray,
+        centroid: np.ndarray,
+        n: np.ndarray,
+        sq: np.ndarray,
+    ) -> int | None:
+        """Row of the most similar topic among ``rows`` that passes the same-topic test."""
+        if len(rows) == 0:
+            return None
+        sims = mat.centroids[rows] @ centroid
+        n_r, sq_r = self._centroid_stats(mat, rows)
+        c = self.config
+        ok = sims >= same_topic_threshold(n_r, sq_r, n, sq, c.merge_slack, c.merge_floor)
+        if not ok.any():
+            return None
+        return int(rows[np.flatnonzero(ok)[np.argmax(sims[ok])]])
+
+    def _merge_touched(self, touched: set[int], now: float) -> list[LineageEvent]:
+        """Merge touched live topics into any live topic they converged onto."""
+        events: list[LineageEvent] = []
+        cand = [t for t in touched if t in self.live]
+        if len(self.live) < 2 or not cand:
+            return events
+        rows = np.array([self.live.slot[t] for t in cand])
+        s = self.live.centroids[rows] @ self.live.live_centroids.T
+        s[np.arange(len(rows)), rows] = -np.inf
+        for i in np.argsort(-s.max(axis=1)).tolist():
+            a = cand[i]
+            if a not in self.live:
+                continue
+            row_a = self.live.slot[a]
+            others = np.flatnonzero(np.arange(len(self.live)) != row_a)
+            n_a, sq_a = self._centroid_stats(self.live, np.array([row_a]))
+            j = self._best_same_topic(self.live, others, self.live.centroids[row_a], n_a, sq_a)
+            if j is None:
+                continue
+            b = int(self.live.ids[j])
+            # The heavier topic survives, so the id most users already know stays.
+            keep, gone = (a, b) if self.live.weight[row_a] >= self.live.weight[j] else (b, a)
+            self._merge(gone, keep)
+            touched.add(keep)
+            touched.discard(gone)
+            events.append(LineageEvent("merged", gone, now, other=keep))
+        return events
+
+    def _merge(self, gone: int, keep: int) -> None:
+        g_sum, g_w = self.live.remove(gone)
+        row = self.live.slot[keep]
+        self.live.sums[row] += g_sum
+        self.live.weight[row] += g_w
+        self.live.refresh_rows(np.array([row]))
+        m = self.meta
+        m["size"][keep] += m["size"][gone]
+        m["updated_at"][keep] = max(m["updated_at"][keep], m["updated_at"][gone])
+        m["born_at"][keep] = min(m["born_at"][keep], m["born_at"][gone])
+        m["status"][gone] = MERGED
+        m["merged_into"][gone] = keep
+        m["version"][gone] += 1
+        self.keywords.merge(gone, keep)
+        for score, text in self.examples.pop(gone, []):
+            self._offer_example(keep, score, text)
+        self.recent.relabel(gone, keep)
+        self.drift.reset(gone)
+        self.drift.reset(keep)
+
+    def _on_drift(self, topic_id: int, now: float, changed: set[int]) -> list[LineageEvent]:
+        """Split a drifted topic in two, or refresh its centroid from its recent posts."""
+        if topic_id not in self.live:
+            return []
+        idx = self.recent.of_topic(topic_id)
+        if len(idx) < self.config.min_topic_size:
+            return []
+        emb = self.recent.emb[idx].astype(np.float32)
+        ts = self.recent.ts[idx]
+        fw = np.exp(self.decay_rate * (ts - self.landmark))
+        row = self.live.slot[topic_id]
+        plan = plan_split(emb, self.config.min_topic_size, self.config.split_threshold)
+        self.drift.reset(topic_id)
+        changed.add(topic_id)
+        if plan is None:
+            # Refresh: keep the topic's mass, point it where its recent posts are.
+            recent_sum = (emb.astype(np.float64) * fw[:, None]).sum(axis=0)
+            scale = self.live.weight[row] / max(float(fw.sum()), 1e-300)
+            self.live.sums[row] = recent_sum * scale
+            self.live.refresh_rows(np.array([row]))
+            return [LineageEvent("refreshed", topic_id, now)]
+        child_emb = emb[plan.child_rows].astype(np.float64)
+        child_fw = fw[plan.child_rows]
+        child_sum = (child_emb * child_fw[:, None]).sum(axis=0)
+        child_w = float(child_fw.sum())
+        child = self._new_topic_id(float(ts[plan.child_rows].min()))
+        self.meta["split_from"][child] = topic_id
+        self.meta["size"][child] = len(plan.child_rows)
+        self.meta["updated_at"][child] = float(ts[plan.child_rows].max())
+        self.live.sums[row] -= child_sum
+        self.live.weight[row] = max(self.live.weight[row] - child_w, 0.0)
+        self.live.refresh_rows(np.array([row]))
+        self.live.add(child, child_sum, child_w)
+        share = len(plan.child_rows) / len(idx)
+        self.keywords.move_share(topic_id, child, share)
+        self.recent.topic[idx[plan.child_rows]] = child
+        changed.add(child)
+        return [LineageEvent("split", child, now, other=topic_id)]
+
+    def _retire(self, now: float) -> list[LineageEvent]:
+        """Move faded topics (and the weakest beyond ``max_live``) to the dormant set."""
+        if not len(self.live):
+            return []
+        w = self.live.weight[: self.live.n] * self._decay_to(now)
+        faded = set(self.live.ids[: self.live.n][w < self.config.dormant_weight].tolist())
+        excess = self.live.n - len(faded) - self.config.max_live
+        if excess > 0:
+            order = np.argsort(w, kind="stable")
+            for t in self.live.ids[order].tolist():
+                if excess <= 0:
+                    break
+                if t not in faded:
+                    faded.add(t)
+                    excess -= 1
+        events = []
+        for t in sorted(faded):
+            t_sum, t_w = self.live.remove(t)
+            self.dormant.add(t, t_sum, t_w)
+            self.meta["status"][t] = DORMANT
+            self.meta["version"][t] += 1
+            self.drift.reset(t)
+            events.append(LineageEvent("dormant", t, now))
+        while len(self.dormant) > self.config.max_dormant:
+            rows = self.dormant.live_ids
+            oldest = int(rows[np.argmin(self.meta["updated_at"][rows])])
+            self.dormant.remove(oldest)
+            self.meta["status"][oldest] = ARCHIVED
+            self.keywords.drop(oldest)
+            self.examples.pop(oldest, None)
+        return events
+
+    def _distribution(
+        self, x: np.ndarray, ts: np.ndarray, topic_ids: np.ndarray, sims: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k topic ids and probabilities for each document.
+
+        Probabilities are a softmax over cosines with one extra "no topic"
+        option scored at the assignment threshold, so a document right at the
+        threshold gets about even odds between its topic and none, and the
+        listed probabilities sum to less than one by the outlier mass.
+        """
+        n, k = len(x), self.config.top_k
+        ids = np.full((n, k), UNASSIGNED, dtype=np.int64)
+        probs = np.zeros((n, k), dtype=np.float32)
+        if not len(self.live) or n == 0:
+            return ids, probs
+        scores = self._live_scores(x, ts)
+        kk = min(k, scores.shape[1])
+        part = np.argpartition(-scores, kk - 1, axis=1)[:, :kk]
+        part_scores = np.take_along_axis(scores, part, axis=1)
+        order = np.argsort(-part_scores, axis=1)
+        top = np.take_along_axis(part, order, axis=1)
+        top_scores = np.take_along_axis(part_scores, order, axis=1)
+        top_ids = self.live.ids[top]
+        # The chosen topic leads the list even when a birth or merge moved it.
+        chosen = topic_ids != UNASSIGNED
+        lead_differs = chosen & (top_ids[:, 0] != topic_ids)
+        if lead_differs.any():
+            rows = np.flatnonzero(lead_differs)
+            for r in rows.tolist():
+                t = int(topic_ids[r])
+                rest = [(i, s) for i, s in zip(top_ids[r], top_scores[r], strict=True) if i != t]
+                own = float(sims[r])
+                new = [(t, own), *rest][:kk]
+                top_ids[r] = [i for i, _ in new]
+                top_scores[r] = [s for _, s in new]
+        temp = self.config.temperature
+        logits = np.concatenate(
+            [top_scores, np.full((n, 1), self.config.assign_threshold, dtype=np.float32)], axis=1
+        )
+        logits = (logits - logits.max(axis=1, keepdims=True)) / temp
+        e = np.exp(logits)
+        p = e / e.sum(axis=1, keepdims=True)
+        ids[:, :kk] = top_ids
+        probs[:, :kk] = p[:, :kk]
+        return ids, probs
+
+    # ------------------------------------------------------------- snapshot
+    def snapshot(self) -> bytes:
+        """Serialise the full state: arrays in an ``.npz``, the rest as JSON."""
+        arrays: dict[str, np.ndarray] = {}
+        for key, arr in self.meta.items():
+            arrays[f"meta_{key}"] = arr[: self.next_id]
+        for prefix, mat in (("live", self.live), ("dormant", self.dormant)):
+            for key, arr in mat.state().items():
+                arrays[f"{prefix}_{key}"] = arr
+        buf_state = self.buffer.state()
+        for key in ("emb", "ts", "neighbours", "term_lengths", "terms_flat"):
+            arrays[f"buffer_{key}"] = np.asarray(buf_state[key])
+        for key, arr in self.recent.state().items():
+            arrays[f"recent_{key}"] = arr
+        kw = self.keywords.state()
+        for key in ("df", "bag_topic", "bag_term", "bag_value", "mass_topic", "mass_value"):
+            arrays[f"kw_{key}"] = kw[key]
+        meta = {
+            "format": SNAPSHOT_FORMAT,
+            "dim": self.dim,
+            "config": self.config.to_dict(),
+            "landmark": self.landmark,
+            "next_id": self.next_id,
+            "last_ts": self._last_ts if math.isfinite(self._last_ts) else None,
+            "counters": [
+                self.n_docs,
+                self.n_unassigned_at_arrival,
+                self.n_late_assigned,
+                self.n_expired,
+            ],
+            "buffer_doc_ids": buf_state["doc_ids"],
+            "buffer_texts": buf_state["texts"],
+            "words": kw["words"],
+            "examples": {str(t): v for t, v in self.examples.items()},
+        }
+        arrays["meta_json"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+        # river detectors hold their windows in Python objects; pickle keeps them exact.
+        arrays["drift_pickle"] = np.frombuffer(pickle.dumps(self.drift.detectors), dtype=np.uint8)
+        out = io.BytesIO()
+        np.savez_compressed(out, **arrays)
+        return out.getvalue()
+
+    @classmethod
+    def restore(cls, blob: bytes) -> TopicTrackEngine:
+        """Rebuild an engine from :meth:`snapshot` output (a trusted, own-made file)."""
+        z = np.load(io.BytesIO(blob), allow_pickle=False)
+        meta = json.loads(z["meta_json"].tobytes().decode())
+        if meta.get("format") != SNAPSHOT_FORMAT:
+            raise ValueError(f"not a {SNAPSHOT_FORMAT} snapshot: {meta.get('format')!r}")
+        eng = cls(meta["dim"], EngineConfig.from_dict(meta["config"]))
+        eng.landmark = meta["landmark"]
+        eng.next_id = meta["next_id"]
+        eng._last_ts = meta["last_ts"] if meta["last_ts"] is not None else -math.inf
+        (eng.n_docs, eng.n_unassigned_at_arrival, eng.n_late_assigned, eng.n_expired) = meta[
+            "counters"
+        ]
+        eng.meta = {key: z[f"meta_{key}"].copy() for key in eng.meta}
+        eng._grow_meta(eng.next_id)
+        for prefix in ("live", "dormant"):
+            state = {k: z[f"{prefix}_{k}"] for k in ("ids", "sums", "weight")}
+            setattr(eng, prefix, TopicMatrix.from_state(eng.dim, state))
+        eng.buffer.load(
+            {
+                **{k: z[f"buffer_{k}"] for k in ("emb", "ts", "neighbours", "term_lengths")},
+                "terms_flat": z["buffer_terms_flat"],
+                "doc_ids": meta["buffer_doc_ids"],
+                "texts": meta["buffer_texts"],
+            }
+        )
+        eng.recent.load({k[len("recent_") :]: z[k] for k in z.files if k.startswith("recent_")})
+        eng.keywords.load(
+            {
+                **{k: z[f"kw_{k}"] for k in ("df", "bag_topic", "bag_term", "bag_value")},
+                "mass_topic": z["kw_mass_topic"],
+                "mass_value": z["kw_mass_value"],
+                "words": meta["words"],
+            }
+        )
+        eng.examples = {int(t): [tuple(e) for e in v] for t, v in meta["examples"].items()}
+        eng.drift.detectors = pickle.loads(z["drift_pickle"].tobytes())
+        return eng
