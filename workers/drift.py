@@ -1,8 +1,8 @@
 """Per-topic drift detection (river.drift) and the split test it triggers.
 
-Each live topic has a detector fed with the mean cosine of the documents it
-received in a batch: one update per topic per batch, not per document, so the
-detectors cost nothing next to the matrix products. A detected change means
+Each live topic has a detector fed with the cosine of every document it
+receives to its centroid (river's detectors are compiled: about a
+microsecond per update, measured). A detected change means
 the topic's recent posts no longer sit where its centroid says; the engine
 then either splits the topic (its recent posts form two separate groups) or
 refreshes its centroid from them.
@@ -19,7 +19,9 @@ from river import drift
 def make_detector(kind: str) -> drift.ADWIN | drift.PageHinkley | None:
     """A fresh detector of the configured kind (``None`` disables drift checks)."""
     if kind == "adwin":
-        return drift.ADWIN()
+        # clock=4: check every 4th post instead of river's default 32, so a
+        # topic taken over by another story is caught within a few dozen posts.
+        return drift.ADWIN(clock=4)
     if kind == "page-hinkley":
         # Watch for the similarity going *down*: posts moving away from the centroid.
         return drift.PageHinkley(mode="down", min_instances=10, threshold=0.5)
@@ -33,18 +35,20 @@ class DriftMonitor:
         self.kind = kind
         self.detectors: dict[int, drift.ADWIN | drift.PageHinkley] = {}
 
-    def update(self, topic_ids: np.ndarray, mean_sims: np.ndarray) -> list[int]:
-        if self.kind == "none":
+    def update(self, topic_ids: np.ndarray, sims: np.ndarray) -> list[int]:
+        """Feed each document's similarity to its topic's detector; return drifted topics."""
+        if self.kind == "none" or len(topic_ids) == 0:
             return []
-        drifted = []
-        for t, s in zip(topic_ids.tolist(), mean_sims.tolist(), strict=True):
-            det = self.detectors.get(t)
+        drifted = set()
+        detectors = self.detectors
+        for t, s in zip(topic_ids.tolist(), sims.tolist(), strict=True):
+            det = detectors.get(t)
             if det is None:
-                det = self.detectors[t] = make_detector(self.kind)
+                det = detectors[t] = make_detector(self.kind)
             det.update(s)
             if det.drift_detected:
-                drifted.append(t)
-        return drifted
+                drifted.add(t)
+        return sorted(drifted)
 
     def reset(self, topic_id: int) -> None:
         self.detectors.pop(topic_id, None)
@@ -59,13 +63,25 @@ class SplitPlan:
     separation: float  # cosine between the two halves' centroids
 
 
-def plan_split(emb: np.ndarray, min_size: int, threshold: float, iters: int = 10) -> SplitPlan | None:
-    """2-means over a topic's recent posts; a plan when the halves are apart.
+def plan_split(
+    emb: np.ndarray,
+    ts: np.ndarray,
+    min_size: int,
+    threshold: float,
+    successor_threshold: float,
+    successor_auc: float = 0.75,
+    iters: int = 10,
+) -> SplitPlan | None:
+    """2-means over a topic's recent posts; a plan when the halves are two stories.
 
     Seeds are the post farthest from the mean and the post farthest from
-    that one, so the result is deterministic. The smaller half becomes the
-    child. Returns ``None`` when either half is smaller than ``min_size`` or
-    the halves' centroids are at least ``threshold`` similar (one topic).
+    that one, so the result is deterministic. The halves are two stories when
+    their centroids are below ``threshold`` (clearly apart), or below
+    ``successor_threshold`` while one half came clearly later in event time
+    (the probability that a post of the later half is newer than one of the
+    earlier half is at least ``successor_auc``): a new story taking over the
+    topic. The child is the later half, so the topic id keeps the meaning it
+    had. Returns ``None`` when either half has fewer than ``min_size`` posts.
     """
     if len(emb) < 2 * min_size:
         return None
@@ -88,11 +104,32 @@ def plan_split(emb: np.ndarray, min_size: int, threshold: float, iters: int = 10
     if sizes.min() < min_size:
         return None
     separation = float(centers[0] @ centers[1])
-    if separation >= threshold:
+    later = int(np.mean(ts[labels == 1]) > np.mean(ts[labels == 0]))
+    auc = _later_auc(ts[labels == later], ts[labels != later])
+    apart = separation < threshold
+    successor = separation < successor_threshold and auc >= successor_auc
+    if not (apart or successor):
         return None
-    child = int(np.argmin(sizes))
     return SplitPlan(
-        child_rows=np.flatnonzero(labels == child),
-        parent_rows=np.flatnonzero(labels != child),
+        child_rows=np.flatnonzero(labels == later),
+        parent_rows=np.flatnonzero(labels != later),
         separation=separation,
     )
+
+
+def _later_auc(later: np.ndarray, earlier: np.ndarray) -> float:
+    """P(a post of ``later`` is newer than a post of ``earlier``), ties counting half."""
+    both = np.concatenate([later, earlier])
+    ranks = _average_ranks(both)
+    u = ranks[: len(later)].sum() - len(later) * (len(later) + 1) / 2
+    return float(u / (len(later) * len(earlier)))
+
+
+def _average_ranks(values: np.ndarray) -> np.ndarray:
+    order = np.argsort(values, kind="stable")
+    ranks = np.empty(len(values), dtype=np.float64)
+    ranks[order] = np.arange(1, len(values) + 1)
+    # Ties share their average rank.
+    _, inv, counts = np.unique(values, return_inverse=True, return_counts=True)
+    sums = np.bincount(inv, weights=ranks)
+    return (sums / counts)[inv]

@@ -45,6 +45,10 @@ class EngineConfig:
     #: Never merge (or join a group into a topic) below this cosine, whatever
     #: the statistics say: tiny topics have noisy centroids.
     merge_floor: float = 0.6
+    #: ... or when their centroids reach this cosine, whatever their sizes:
+    #: topics drift, so two large samples of one evolving story are not
+    #: identically distributed.
+    same_topic_cosine: float = 0.9
     #: Dormant topics stay matchable for wake-ups this long after their last
     #: post. A story that resurfaces within days is the same story; the same
     #: kind of event months later is a new event and gets a new topic.

@@ -156,8 +156,7 @@ class TopicTrackEngine:
             # 2. update sums, weights, sizes of touched topics
             touched = self._absorb(x[hit], ts[hit], fw[hit], best[hit])
             # 3. drift per touched topic
-            rows_t, mean_sims = self._mean_by_row(best[hit], sims[hit])
-            for t in self.drift.update(self.live.ids[rows_t], mean_sims):
+            for t in self.drift.update(topic_ids[hit], sims[hit]):
                 lineage.extend(self._on_drift(t, now, changed))
             changed.update(touched)
             self._update_examples(topic_ids, sims, texts)
@@ -480,7 +479,8 @@ class TopicTrackEngine:
         sims = mat.centroids[rows] @ centroid
         n_r, sq_r = self._centroid_stats(mat, rows)
         c = self.config
-        ok = sims >= same_topic_threshold(n_r, sq_r, n, sq, c.merge_slack, c.merge_floor)
+        thr = same_topic_threshold(n_r, sq_r, n, sq, c.merge_slack, c.merge_floor)
+        ok = sims >= np.minimum(thr, c.same_topic_cosine)
         if not ok.any():
             return None
         return int(rows[np.flatnonzero(ok)[np.argmax(sims[ok])]])
@@ -544,7 +544,8 @@ class TopicTrackEngine:
         ts = self.recent.ts[idx]
         fw = np.exp(self.decay_rate * (ts - self.landmark))
         row = self.live.slot[topic_id]
-        plan = plan_split(emb, self.config.min_topic_size, self.config.split_threshold)
+        c = self.config
+        plan = plan_split(emb, ts, c.min_topic_size, c.split_threshold, c.same_topic_cosine)
         self.drift.reset(topic_id)
         changed.add(topic_id)
         if plan is None:

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from streamer.agents.acks import Held
-from streamer.codec import EmbeddedBatch, dead_letter_headers, encode_embedded, split_embedded
+from streamer.codec import EmbeddedBatch, encode_embedded, split_embedded
 from streamer.validation import Event, InvalidEvent, validate_bytes
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ def register(p: Pipeline) -> None:
                 continue
             held.release()
 
-    p.app.agent(p.topics.events, name="embed")(embed)
+    p.agent(p.topics.events, name="embed")(embed)
 
 
 async def _process(p: Pipeline, events: list[Any], embedder, model_pool) -> None:
@@ -151,4 +151,3 @@ async def _process(p: Pipeline, events: list[Any], embedder, model_pool) -> None
         await asyncio.gather(*sent)
 
 
-__all__ = ["dead_letter_headers", "register", "split_valid", "wire_event"]

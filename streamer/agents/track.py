@@ -1,0 +1,144 @@
+"""``track``: one online topic engine per stream; assignments and topic snapshots out.
+
+Input offsets are held until a checkpoint of the engines covers them
+(periodically and at shutdown), so after a crash Kafka redelivers exactly what
+the restored state has not learned; messages the checkpoint already covers
+are skipped, so a restart neither loses topics nor re-births them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from streamer.agents.acks import Held
+from streamer.codec import CodecError, decode_embedded, encode_row_messages
+from streamer.tracking import Tracker
+
+if TYPE_CHECKING:
+    from streamer.app import Pipeline
+
+log = logging.getLogger(__name__)
+
+
+def register(p: Pipeline, tracker: Tracker | None = None) -> Tracker:
+    """Add the ``track`` agent to the pipeline's app; return its :class:`Tracker`."""
+    s = p.settings
+    tracker = tracker or Tracker(
+        p.data_dir / "checkpoints" / "track", engine=s.engine, engine_params=s.engine_params
+    )
+    # Engines are plain Python objects touched by one thread at a time: this one.
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="track-engine")
+    p.tracker = tracker
+
+    # Restore before the worker starts consuming, so no message races the load.
+    tracker.load()
+    _publish_summaries(p, tracker)
+
+    async def track(stream) -> None:
+        held = Held()
+        last_checkpoint = time.monotonic()
+        # True while the engines hold exactly what was published: only such a
+        # state may be checkpointed.
+        clean = True
+        try:
+            async for events in stream.take_events(s.track_batch, within=s.track_within):
+                held.add(events)
+                batches = await _decode(p, tracker, events)
+                clean = False
+                outputs = await asyncio.wrap_future(pool.submit(_learn, tracker, batches))
+                await _publish(p, outputs)
+                clean = True
+                for ev in events:
+                    tracker.mark(ev.message.topic, ev.message.partition, ev.message.offset)
+                if time.monotonic() - last_checkpoint >= s.checkpoint_interval:
+                    await asyncio.wrap_future(pool.submit(tracker.save))
+                    p.runtime.bump("track.checkpoints")
+                    held.release()
+                    last_checkpoint = time.monotonic()
+        finally:
+            if clean:
+                try:
+                    # Through the pool: waits for a periodic save in flight.
+                    pool.submit(tracker.save).result(timeout=120)
+                    held.release()
+                except Exception:
+                    log.exception("track: final checkpoint failed")
+            else:
+                # Cut off mid-batch: the engines may hold documents whose rows
+                # were never sent. Keep the previous checkpoint and leave these
+                # offsets uncommitted, so Kafka redelivers that stretch.
+                log.warning(
+                    "track: stopped mid-batch; keeping the previous checkpoint, "
+                    "%d message(s) will be redelivered",
+                    len(held),
+                )
+
+    p.agent(p.topics.embedded, name="track")(track)
+    return tracker
+
+
+async def _decode(p: Pipeline, tracker: Tracker, events: list[Any]) -> list[tuple[Any, Any]]:
+    """Decode ``embedded`` messages, skipping those the restored checkpoint covers."""
+    batches = []
+    for ev in events:
+        m = ev.message
+        if tracker.covered(m.topic, m.partition, m.offset):
+            p.runtime.bump("track.skipped_covered")
+            continue
+        try:
+            batches.append((decode_embedded(ev.value), ev))
+        except CodecError as exc:
+            await (await p.send_dead_letter(ev.value, str(exc), "track", ev))
+            p.runtime.bump("track.dead_lettered")
+    return batches
+
+
+def _learn(tracker: Tracker, batches: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
+    """Run the engines (in the engine thread); a failing batch becomes an error entry."""
+    outs: list[tuple[Any, Any]] = []
+    for batch, ev in batches:
+        try:
+            outs.append((tracker.learn(batch), ev))
+        except Exception as exc:
+            log.exception("track: learning a batch of %d docs failed", len(batch))
+            outs.append((exc, ev))
+    return outs
+
+
+async def _publish(p: Pipeline, outputs: list[tuple[Any, Any]]) -> None:
+    """Send assignments and topic snapshots; wait until Kafka holds them."""
+    rt = p.runtime
+    sent = []
+    for out, ev in outputs:
+        if isinstance(out, Exception):
+            sent.append(await p.send_dead_letter(ev.value, f"track: {out!r}", "track", ev))
+            rt.bump("track.dead_lettered")
+            continue
+        key = out.stream.encode("utf-8")
+        for msg in encode_row_messages(out.assignments):
+            sent.append(await p.topics.assignments.send(key=key, value=msg))
+        # Topic rows carry a 384-float centroid each: fewer per message.
+        for msg in encode_row_messages(out.topics, limit=32):
+            sent.append(await p.topics.topic_updates.send(key=key, value=msg))
+        rt.bump("track.assigned", sum(1 for r in out.assignments if r["version"] == 0))
+        rt.bump("track.late_assigned", out.late)
+        rt.bump("track.late_unknown", out.late_unknown)
+        rt.bump("track.topic_updates", len(out.topics))
+        rt.topics[out.stream] = out.summaries
+        rt.engine_stats[out.stream] = out.stats
+        rt.last_ts[out.stream] = out.last_ts
+    if sent:
+        await asyncio.gather(*sent)
+
+
+def _publish_summaries(p: Pipeline, tracker: Tracker) -> None:
+    from streamer.runtime import TOP_TOPICS, topic_summary
+
+    for stream, eng in tracker.engines.items():
+        p.runtime.topics[stream] = [topic_summary(v, stream) for v in eng.topics()[:TOP_TOPICS]]
+        p.runtime.engine_stats[stream] = {k: float(v) for k, v in eng.stats().items()}
+        p.runtime.last_ts[stream] = float(eng.last_ts)
