@@ -48,7 +48,9 @@ def parse_broker_url(value: str) -> BrokerSpec:
     if v in ("", "embedded"):
         return BrokerSpec(embedded=True)
     if not v.startswith("kafka://"):
-        raise ValueError(f"--broker must be 'embedded' or kafka://host:port[,host:port], got {value!r}")
+        raise ValueError(
+            f"--broker must be 'embedded' or kafka://host:port[,host:port], got {value!r}"
+        )
     hosts = []
     for part in v[len("kafka://") :].rstrip("/").split(","):
         part = part.strip()
@@ -108,9 +110,7 @@ def parse_store_url(value: str, data_dir: str | Path = "data") -> StoreSpec:
             user=unquote(u.username) if u.username else "default",
             password=unquote(u.password) if u.password else "",
         )
-    raise ValueError(
-        f"--store must be chdb, chdb:PATH or clickhouse://host:port/db, got {value!r}"
-    )
+    raise ValueError(f"--store must be chdb, chdb:PATH or clickhouse://host:port/db, got {value!r}")
 
 
 def parse_agents(value: str) -> frozenset[str]:

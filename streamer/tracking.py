@@ -134,7 +134,9 @@ class Tracker:
         }
         self._state = state
         log.info(
-            "restored %d stream(s) from checkpoint generation %d", len(self.engines), state.generation
+            "restored %d stream(s) from checkpoint generation %d",
+            len(self.engines),
+            state.generation,
         )
         return True
 

@@ -47,8 +47,11 @@ def run_pipeline(
     worker.spinner = None  # it writes terminal escapes to stdout, even when not a TTY
     runtime_file: list[Path] = []
 
+    stopping: list[asyncio.Future] = []
+
     def stop() -> None:
-        asyncio.ensure_future(worker.stop())
+        if not stopping:
+            stopping.append(asyncio.ensure_future(worker.stop()))
 
     @p.app.task
     async def _ready() -> None:

@@ -59,9 +59,16 @@ def register(p: Pipeline) -> None:
     s = p.settings
     model_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed-model")
     state: dict[str, Any] = {"embedder": None}
+    loading = asyncio.Lock()
 
     def load_embedder():
+        from transformers.utils import logging as hf_logging
+
         from workers.embedding import Embedder, resolve_device
+
+        # No weight-loading progress bars in the worker's output.
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
 
         device = resolve_device(s.device)
         batch = s.encode_batch or (256 if device.startswith("cuda") else 16)
@@ -70,10 +77,13 @@ def register(p: Pipeline) -> None:
         return emb
 
     async def embedder():
-        if state["embedder"] is None:
-            loop = asyncio.get_running_loop()
-            state["embedder"] = await loop.run_in_executor(model_pool, load_embedder)
-            p.runtime.model = f"{state['embedder'].model_name} ({state['embedder'].device})"
+        async with loading:  # the warm-up task and the first batch must not both load
+            if state["embedder"] is None:
+                loop = asyncio.get_running_loop()
+                emb = await loop.run_in_executor(model_pool, load_embedder)
+                state["embedder"] = emb
+                name = s.model or "all-MiniLM-L6-v2 (packaged)"
+                p.runtime.model = f"{name} on {emb.device}"
         return state["embedder"]
 
     @p.app.task
@@ -149,5 +159,3 @@ async def _process(p: Pipeline, events: list[Any], embedder, model_pool) -> None
     # At least once: the input is acked only once Kafka holds the output.
     if sent:
         await asyncio.gather(*sent)
-
-

@@ -1,0 +1,175 @@
+"""``topictrack demo``: the whole pipeline on a generated stream, start to finish.
+
+Starts the embedded broker, the worker (embed → track → sink + HTTP API) and
+the chdb store under ``<data-dir>/demo`` (emptied first), replays the built-in
+sample stream (``streamer.sample_stream``: eight stories, one bursting) plus a
+few malformed messages through Kafka, shows the live topic table, and ends
+with a summary once every event is stored or dead-lettered. Nothing keeps
+running afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from streamer.options import add_pipeline_options, settings_from_args
+
+#: Seconds without any progress before the demo gives up.
+STALL_TIMEOUT = 180.0
+#: Seconds of quiet after the last event is stored, for the last topic snapshots.
+SETTLE = 2.5
+
+
+@dataclass
+class DemoRun:
+    """What the controller measured."""
+
+    valid: int = 0
+    malformed: int = 0
+    first_send: float = 0.0
+    done_at: float = 0.0
+    produce_report: object = None
+    finished: bool = False
+    errors: list[str] = field(default_factory=list)
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "demo",
+        help="run the whole pipeline on a generated sample stream and summarise",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--seed", type=int, default=7, help="sample stream seed (default: 7)")
+    p.add_argument(
+        "--scale", type=float, default=1.0, help="stream size factor (1.0 = ~3,100 events)"
+    )
+    p.add_argument("--rate", type=float, default=None, help="produce at most N events/s")
+    p.add_argument("--no-malformed", action="store_true", help="do not send the malformed examples")
+    add_pipeline_options(p, web_port=None)
+    return p
+
+
+def _prepare_dir(base: Path) -> Path:
+    from streamer.runtime import running_workers
+
+    demo_dir = base / "demo"
+    if running_workers(demo_dir):
+        raise SystemExit(f"a demo is already running with {demo_dir}; wait for it or Ctrl-C it")
+    shutil.rmtree(demo_dir, ignore_errors=True)
+    demo_dir.mkdir(parents=True, exist_ok=True)
+    return demo_dir
+
+
+def run(args: argparse.Namespace) -> int:
+    from streamer import sample_stream
+    from streamer.run import pipeline_context, setup_logging
+    from streamer.worker import run_pipeline
+
+    setup_logging(args.log_level)
+    started = time.monotonic()
+    args.data_dir = str(_prepare_dir(Path(args.data_dir)))
+    settings = settings_from_args(args)
+    events = sample_stream.generate(args.seed, args.scale)
+    lines = [json.dumps(e, separators=(",", ":")).encode() for e in events]
+    malformed = [] if args.no_malformed else list(sample_stream.MALFORMED)
+    state = DemoRun(valid=len(lines), malformed=len(malformed))
+    print(
+        f"topictrack demo: {len(lines)} events from {len(sample_stream.STORIES)} stories "
+        f"(seed {args.seed}) + {len(malformed)} malformed; data in {settings.data_dir}",
+        file=sys.stderr,
+    )
+
+    async def controller(p, stop) -> None:
+        await _drive(p, stop, state, lines, malformed, args.rate)
+
+    with pipeline_context(settings) as p:
+        code = run_pipeline(p, controller)
+        summary = _summary(p, state, time.monotonic() - started)
+    print(summary)
+    if not state.finished:
+        print("topictrack demo: did not finish: " + "; ".join(state.errors), file=sys.stderr)
+        return code or 1
+    return code
+
+
+async def _drive(p, stop, state: DemoRun, lines, malformed, rate) -> None:
+    """Produce the stream, redraw the table, stop the worker once everything is stored."""
+    from streamer.dashboard import LiveTable
+    from streamer.produce import produce_lines
+    from streamer.run import draw_table
+
+    loop = asyncio.get_running_loop()
+    bootstrap = p.settings.broker.bootstrap_servers
+
+    def produce() -> None:
+        state.first_send = time.monotonic()
+        state.produce_report = produce_lines(bootstrap, lines, rate=rate)
+        if malformed:
+            produce_lines(bootstrap, malformed, validate=False)
+
+    producing = loop.run_in_executor(None, produce)
+    table = LiveTable(sys.stderr, plain_every=10.0)
+    rt = p.runtime
+    try:
+        while True:
+            await asyncio.sleep(0.5)
+            if producing.done() and producing.exception():
+                state.errors.append(f"producer failed: {producing.exception()!r}")
+                return
+            c = rt.counters
+            stored = c["sink.events"] >= state.valid
+            dead = c["sink.dead_letters"] >= state.malformed
+            idle = time.monotonic() - rt.last_progress
+            if stored and dead and producing.done() and idle >= SETTLE:
+                state.done_at = time.monotonic()
+                state.finished = True
+                await draw_table(p, table, force=True)
+                return
+            if idle > STALL_TIMEOUT:
+                state.errors.append(f"no progress for {STALL_TIMEOUT:.0f}s: {dict(c)}")
+                return
+            await draw_table(p, table)
+    finally:
+        stop()
+
+
+def _summary(p, state: DemoRun, wall: float) -> str:
+    from streamer import queries
+    from streamer.dashboard import render
+
+    lines = []
+    try:
+        totals = queries.totals(p.store)
+        top = queries.latest_topics(p.store, "default", limit=12)
+        last = queries.last_event_time(p.store, "default")
+        recent = queries.recent_counts(p.store, "default", last) if last else {}
+    except Exception as exc:  # the summary must not hide the run's own outcome
+        return f"summary unavailable: {exc}"
+    busy = (state.done_at or time.monotonic()) - (state.first_send or time.monotonic())
+    rate = totals["events"] / busy if busy > 0 else 0.0
+    lines.append("")
+    lines.append("final topics (from ClickHouse):")
+    lines.extend(render(top, recent, limit=12))
+    lines.append("")
+    lines.append("summary")
+    lines.append(f"  events sent        {state.valid}")
+    lines.append(
+        f"  events stored      {totals['events']} (distinct ids), {totals['assigned']} with a topic"
+    )
+    lines.append(
+        f"  dead-lettered      {totals['dead_letters']} (sent {state.malformed} malformed)"
+    )
+    lines.append(f"  topics             {totals['topics']}")
+    lines.append(f"  model              {p.runtime.model}")
+    lines.append(f"  wall time          {wall:.1f}s (first send to last insert {busy:.1f}s)")
+    lines.append(f"  throughput         {rate:.1f} events/s end to end")
+    lines.append(f"  store              {p.store.url}")
+    return "\n".join(lines)

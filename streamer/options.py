@@ -1,0 +1,79 @@
+"""Command-line options shared by ``run``, ``worker`` and ``demo``, and the Settings they build."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from streamer.config import DEFAULT_WEB_PORT, Settings, parse_agents, parse_broker_url
+
+
+def add_pipeline_options(
+    p: argparse.ArgumentParser, *, data_dir: str = "data", web_port: int | None = DEFAULT_WEB_PORT
+) -> None:
+    g = p.add_argument_group("pipeline")
+    g.add_argument(
+        "--broker",
+        default="embedded",
+        help="'embedded' (start tansu here, default) or kafka://host:port[,host:port]",
+    )
+    g.add_argument(
+        "--store",
+        default="chdb",
+        help="chdb (default, <data-dir>/chdb), chdb:PATH or clickhouse://host:9000/db",
+    )
+    g.add_argument("--data-dir", default=data_dir, help="state folder (default: %(default)s)")
+    g.add_argument(
+        "--model",
+        default=None,
+        help="encoder: local folder or Hugging Face name (default: the packaged all-MiniLM-L6-v2)",
+    )
+    g.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
+    g.add_argument(
+        "--engine",
+        default="topictrack",
+        help="online topic engine: topictrack (default) or river-streamkmeans",
+    )
+    g.add_argument(
+        "--engine-params",
+        default="{}",
+        type=json.loads,
+        help="engine parameters as JSON, e.g. '{\"threshold\": 0.5}'",
+    )
+    g.add_argument("--partitions", type=int, default=1, help="partitions per topic when created")
+    g.add_argument("--embed-batch", type=int, default=0, help="events per embed micro-batch")
+    g.add_argument(
+        "--web-port",
+        type=int,
+        default=web_port,
+        help="HTTP API port"
+        + (" (default: %(default)s)" if web_port else " (default: a free one)"),
+    )
+    g.add_argument("--web-host", default="127.0.0.1", help="HTTP API bind address")
+    g.add_argument(
+        "--checkpoint-interval", type=float, default=10.0, help="seconds between engine checkpoints"
+    )
+    g.add_argument("--log-level", default="warning", help="debug, info, warning (default), error")
+
+
+def settings_from_args(args: argparse.Namespace, agents: str = "all") -> Settings:
+    """Settings from parsed options (``--agents`` overrides ``agents`` when present)."""
+    from streamer.broker import free_port
+
+    return Settings(
+        broker=parse_broker_url(args.broker),
+        store=args.store,
+        data_dir=Path(args.data_dir),
+        model=args.model,
+        device=args.device,
+        engine=args.engine,
+        engine_params=dict(args.engine_params),
+        agents=parse_agents(getattr(args, "agents", None) or agents),
+        partitions=args.partitions,
+        embed_batch=args.embed_batch,
+        web_host=args.web_host,
+        web_port=args.web_port or free_port(args.web_host),
+        checkpoint_interval=args.checkpoint_interval,
+        log_level=args.log_level,
+    )
