@@ -154,6 +154,9 @@ class Settings:
     web_host: str = "127.0.0.1"
     web_port: int = DEFAULT_WEB_PORT
     log_level: str = "warning"
+    #: True when the broker was started by this process with memory storage:
+    #: Kafka offsets from an earlier run then mean nothing (topics start empty).
+    ephemeral_broker: bool = False
 
     @property
     def store_spec(self) -> StoreSpec:

@@ -69,7 +69,11 @@ def pipeline_context(settings: Settings, tracker=None) -> Iterator:
         if settings.broker.embedded:
             broker = EmbeddedBroker(log_path=settings.data_dir / "tansu.log")
             stack.enter_context(broker)
-            settings = replace(settings, broker=BrokerSpec(False, (broker.bootstrap_servers,)))
+            settings = replace(
+                settings,
+                broker=BrokerSpec(False, (broker.bootstrap_servers,)),
+                ephemeral_broker=True,
+            )
         ensure_topics(settings.broker.bootstrap_servers, ALL_TOPICS, settings.partitions)
         yield build_pipeline(settings, store, tracker)
 

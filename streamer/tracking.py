@@ -116,8 +116,12 @@ class Tracker:
         return self._factories
 
     # -- checkpoints -----------------------------------------------------
-    def load(self) -> bool:
-        """Restore engines, offsets and waiting rows from the last checkpoint, if any."""
+    def load(self, keep_offsets: bool = True) -> bool:
+        """Restore engines, offsets and waiting rows from the last checkpoint, if any.
+
+        ``keep_offsets=False`` forgets the offsets covered: for a fresh
+        in-memory broker, whose topics restart at offset 0.
+        """
         state = checkpoint.load(self.checkpoint_dir)
         if state is None:
             return False
@@ -128,7 +132,7 @@ class Tracker:
             )
         _, restore = self.factories
         self.engines = {s: restore(blob) for s, blob in state.blobs.items()}
-        self.offsets = dict(state.offsets)
+        self.offsets = dict(state.offsets) if keep_offsets else {}
         self.pending = {
             s: OrderedDict((r["event_id"], r) for r in rows) for s, rows in state.pending.items()
         }

@@ -81,7 +81,7 @@ class EngineConfig:
     n_examples: int = 5
     #: Recent assigned documents kept (all topics together) for drift splits
     #: and centroid refreshes.
-    recent_capacity: int = 20_000
+    recent_capacity: int = 10_000
     #: Per-topic drift detector over the topic's assignment similarity:
     #: ``adwin`` or ``page-hinkley`` (river.drift), or ``none``.
     drift_detector: str = "adwin"

@@ -25,10 +25,18 @@ import numpy as np
 MAX_VOCAB = 200_000
 #: Smallest share of a topic's documents a term must appear in to be a keyword.
 MIN_TERM_SHARE = 0.01
+#: Queued documents that trigger a fold of the keyword statistics.
+FOLD_EVERY = 4096
 
 
 class KeywordModel:
-    """Decayed per-topic term statistics and c-TF-IDF keyword ranking."""
+    """Decayed per-topic term statistics and c-TF-IDF keyword ranking.
+
+    Batches are queued and folded into the statistics in chunks of
+    :data:`FOLD_EVERY` documents (or when keywords are read): one vocabulary
+    lookup pass and one aggregation per chunk instead of per micro-batch,
+    which halves the per-document cost of keywords in the engine.
+    """
 
     def __init__(self, max_vocab: int = MAX_VOCAB) -> None:
         self.max_vocab = max_vocab
@@ -37,74 +45,86 @@ class KeywordModel:
         self.df = np.zeros(1024, dtype=np.float64)  # decayed doc frequency per term id
         self.topic_terms: dict[int, dict[int, float]] = {}
         self.topic_mass: dict[int, float] = {}  # decayed documents per topic
+        self._pending: list[tuple[np.ndarray, np.ndarray, Sequence[Sequence[str]], bool]] = []
+        self._pending_docs = 0
 
     # -- updates ---------------------------------------------------------
-    def term_ids(self, terms: Sequence[Sequence[str]]) -> list[np.ndarray]:
-        """Map each document's terms to unique ids, growing the vocabulary."""
-        vocab = self.vocab
-        out = []
-        for doc in terms:
-            ids = []
-            for w in set(doc):
-                i = vocab.get(w)
-                if i is None:
-                    i = len(self.words)
-                    vocab[w] = i
-                    self.words.append(w)
-                ids.append(i)
-            out.append(np.asarray(ids, dtype=np.int64))
-        if len(self.words) > len(self.df):
-            grown = np.zeros(max(len(self.words), 2 * len(self.df)), dtype=np.float64)
-            grown[: len(self.df)] = self.df
-            self.df = grown
-        return out
+    def add(
+        self,
+        topic_ids: np.ndarray,
+        weights: np.ndarray,
+        terms: Sequence[Sequence[str]],
+        count_global: bool = True,
+    ) -> None:
+        """Queue a batch: document ``i`` with ``terms[i]`` went to ``topic_ids[i]`` (-1: none).
 
-    def add(self, topic_ids: np.ndarray, weights: np.ndarray, term_ids: list[np.ndarray]) -> None:
-        """Fold a batch in: ``topic_ids[i]`` (negative = no topic) got document ``i``.
-
-        ``weights`` are forward-decay weights. Every document counts towards
-        the global frequencies; assigned ones also towards their topic.
+        ``weights`` are forward-decay weights. Documents count towards the
+        global frequencies unless ``count_global`` is false (documents seen
+        before, now assigned by a birth).
         """
-        if not term_ids:
+        if len(terms) == 0:
             return
-        lengths = np.fromiter((len(t) for t in term_ids), dtype=np.int64, count=len(term_ids))
-        if lengths.sum() == 0:
-            return
-        flat = np.concatenate(term_ids)
-        w_flat = np.repeat(weights, lengths)
-        np.add.at(self.df, flat, w_flat)
-        topic_flat = np.repeat(topic_ids, lengths)
-        keep = topic_flat >= 0
-        if not keep.any():
-            return
-        for t in np.unique(topic_ids[topic_ids >= 0]):
-            self.topic_mass[int(t)] = self.topic_mass.get(int(t), 0.0) + float(
-                weights[topic_ids == t].sum()
-            )
-        # Aggregate (topic, term) pairs in numpy, then touch each dict once per pair.
-        key = topic_flat[keep] * (1 << 32) + flat[keep]
-        uniq, inverse = np.unique(key, return_inverse=True)
-        sums = np.bincount(inverse, weights=w_flat[keep])
-        topics = (uniq >> 32).tolist()
-        terms = (uniq & 0xFFFFFFFF).tolist()
-        current_topic, bag = None, None
-        for t, term, s in zip(topics, terms, sums.tolist(), strict=True):
-            if t != current_topic:
-                current_topic = t
-                bag = self.topic_terms.setdefault(t, {})
-            bag[term] = bag.get(term, 0.0) + s
-        self._maybe_prune()
+        self._pending.append(
+            (np.asarray(topic_ids, dtype=np.int64), np.asarray(weights, np.float64), terms, count_global)
+        )
+        self._pending_docs += len(terms)
+        if self._pending_docs >= FOLD_EVERY:
+            self.fold()
 
-    def add_to_topic(self, topic_id: int, weights: np.ndarray, term_ids: list[np.ndarray]) -> None:
-        """Count earlier-seen documents (already in the global frequencies) into a topic."""
-        bag = self.topic_terms.setdefault(topic_id, {})
-        for ids, w in zip(term_ids, weights.tolist(), strict=True):
-            for term in ids.tolist():
-                bag[term] = bag.get(term, 0.0) + w
-        self.topic_mass[topic_id] = self.topic_mass.get(topic_id, 0.0) + float(weights.sum())
+    def fold(self) -> None:
+        """Fold every queued batch into the statistics."""
+        if not self._pending:
+            return
+        pending, self._pending, self._pending_docs = self._pending, [], 0
+        topic = np.concatenate([p[0] for p in pending])
+        weight = np.concatenate([p[1] for p in pending])
+        count_global = np.concatenate([np.full(len(p[2]), p[3]) for p in pending])
+        docs = [doc for p in pending for doc in p[2]]
+        assigned = topic >= 0
+        if assigned.any():
+            topics, inv = np.unique(topic[assigned], return_inverse=True)
+            mass = np.bincount(inv, weights=weight[assigned])
+            for t, m in zip(topics.tolist(), mass.tolist(), strict=True):
+                self.topic_mass[t] = self.topic_mass.get(t, 0.0) + m
+        flat = [w for doc in docs for w in doc]
+        if not flat:
+            return
+        ids = list(map(self.vocab.get, flat))  # C-level loop over terms
+        if None in ids:
+            for w in dict.fromkeys(w for w, i in zip(flat, ids, strict=True) if i is None):
+                self.vocab[w] = len(self.words)
+                self.words.append(w)
+            ids = list(map(self.vocab.get, flat))
+            if len(self.words) > len(self.df):
+                grown = np.zeros(max(len(self.words), 2 * len(self.df)), dtype=np.float64)
+                grown[: len(self.df)] = self.df
+                self.df = grown
+        doc_of = np.repeat(np.arange(len(docs), dtype=np.int64), [len(d) for d in docs])
+        # Document frequencies: a term counts once per document.
+        key = np.unique((doc_of << 32) | np.asarray(ids, dtype=np.int64))
+        doc_u, term_u = key >> 32, key & 0xFFFFFFFF
+        w = weight[doc_u]
+        glob = count_global[doc_u]
+        np.add.at(self.df, term_u[glob], w[glob])
+        t_of = topic[doc_u]
+        keep = t_of >= 0
+        if keep.any():
+            # Aggregate (topic, term) pairs in numpy, then touch each dict once per pair.
+            uniq, inverse = np.unique((t_of[keep] << 32) | term_u[keep], return_inverse=True)
+            sums = np.bincount(inverse, weights=w[keep]).tolist()
+            current_topic, bag = -1, {}
+            for t, term, s_ in zip(
+                (uniq >> 32).tolist(), (uniq & 0xFFFFFFFF).tolist(), sums, strict=True
+            ):
+                if t != current_topic:
+                    current_topic = t
+                    bag = self.topic_terms.setdefault(t, {})
+                bag[term] = bag.get(term, 0.0) + s_
+        self._maybe_prune()
 
     def merge(self, src: int, dst: int) -> None:
         """Add topic ``src``'s statistics into ``dst`` (a topic merge)."""
+        self.fold()
         bag = self.topic_terms.pop(src, {})
         into = self.topic_terms.setdefault(dst, {})
         for term, s in bag.items():
@@ -113,6 +133,7 @@ class KeywordModel:
 
     def move_share(self, src: int, dst: int, share: float) -> None:
         """Give ``dst`` a ``share`` of ``src``'s statistics (a split's child)."""
+        self.fold()
         bag = self.topic_terms.get(src, {})
         self.topic_terms[dst] = {t: s * share for t, s in bag.items()}
         for t in bag:
@@ -123,11 +144,13 @@ class KeywordModel:
 
     def drop(self, topic_id: int) -> None:
         """Forget a topic's statistics (archived topics)."""
+        self.fold()
         self.topic_terms.pop(topic_id, None)
         self.topic_mass.pop(topic_id, None)
 
     def rescale(self, factor: float) -> None:
         """Multiply every stored mass by ``factor`` (the engine moved its decay landmark)."""
+        self.fold()
         self.df *= factor
         for bag in self.topic_terms.values():
             for t in bag:
@@ -138,6 +161,7 @@ class KeywordModel:
     # -- queries ---------------------------------------------------------
     def keywords(self, topic_id: int, k: int = 10) -> list[tuple[str, float]]:
         """Top ``k`` (term, c-TF-IDF score) for a topic, best first."""
+        self.fold()
         bag = self.topic_terms.get(topic_id)
         if not bag:
             return []
@@ -157,6 +181,7 @@ class KeywordModel:
     # -- snapshot ----------------------------------------------------------
     def state(self) -> dict[str, object]:
         """Flat arrays (and the word list) that rebuild the model exactly."""
+        self.fold()
         topics, terms, values = [], [], []
         for t, bag in self.topic_terms.items():
             topics.extend([t] * len(bag))

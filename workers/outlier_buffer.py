@@ -22,7 +22,7 @@ class BufferedDocs:
     ts: np.ndarray
     doc_ids: list[str]
     texts: list[str]
-    terms: list[np.ndarray]
+    terms: list[list[str]]
     batch_pos: np.ndarray  # position in the current batch, -1 for earlier batches
 
 
@@ -40,7 +40,7 @@ class OutlierBuffer:
         self.batch_pos = np.zeros(0, dtype=np.int64)
         self.doc_ids: list[str] = []
         self.texts: list[str] = []
-        self.terms: list[np.ndarray] = []
+        self.terms: list[list[str]] = []
 
     def __len__(self) -> int:
         return len(self.ts)
@@ -51,7 +51,7 @@ class OutlierBuffer:
         ts: np.ndarray,
         doc_ids: list[str],
         texts: list[str],
-        terms: list[np.ndarray],
+        terms: list[list[str]],
         batch_pos: np.ndarray,
     ) -> None:
         """Append a batch's unassigned documents and update neighbour counts."""
@@ -135,16 +135,13 @@ class OutlierBuffer:
     # -- snapshot ----------------------------------------------------------
     def state(self) -> dict[str, object]:
         """Arrays and lists that rebuild this buffer exactly."""
-        lengths = np.array([len(t) for t in self.terms], dtype=np.int64)
-        flat = np.concatenate(self.terms) if self.terms else np.zeros(0, dtype=np.int64)
         return {
             "emb": self.emb,
             "ts": self.ts,
             "neighbours": self.neighbours,
-            "term_lengths": lengths,
-            "terms_flat": flat.astype(np.int64),
             "doc_ids": list(self.doc_ids),
             "texts": list(self.texts),
+            "terms": [list(t) for t in self.terms],
         }
 
     def load(self, state: dict[str, object]) -> None:
@@ -152,8 +149,6 @@ class OutlierBuffer:
         self.ts = np.asarray(state["ts"], dtype=np.float64)
         self.neighbours = np.asarray(state["neighbours"], dtype=np.int64)
         self.batch_pos = np.full(len(self.ts), -1, dtype=np.int64)
-        lengths = np.asarray(state["term_lengths"], dtype=np.int64)
-        flat = np.asarray(state["terms_flat"], dtype=np.int64)
-        self.terms = list(np.split(flat, np.cumsum(lengths)[:-1])) if len(lengths) else []
         self.doc_ids = list(state["doc_ids"])  # type: ignore[call-overload]
         self.texts = list(state["texts"])  # type: ignore[call-overload]
+        self.terms = [list(t) for t in state["terms"]]  # type: ignore[attr-defined]

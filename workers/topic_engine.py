@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from workers.blas import single_threaded_blas
 from workers.drift import DriftMonitor, plan_split
 from workers.engine_config import EngineConfig
 from workers.keywords import KeywordModel
@@ -53,10 +54,13 @@ _STATUS_NAMES: dict[int, TopicStatus] = {
     MERGED: "merged",
     ARCHIVED: "dormant",
 }
-#: Move the forward-decay landmark once exp(lambda * dt) would exceed e^30:
-#: keeps forward-decayed sums far from float64 overflow (e^709).
-_RESCALE_EXPONENT = 30.0
+#: Move the forward-decay landmark once exp(lambda * dt) would exceed e^300:
+#: squared sums (e^600) then stay below float64 overflow (e^709), and with a
+#: 12 h half-life the costly rescale runs once per ~200 days of event time.
+_RESCALE_EXPONENT = 300.0
 SNAPSHOT_FORMAT = "topictrack-engine/1"
+#: Most recent posts of a drifted topic examined for a split.
+SPLIT_WINDOW = 512
 
 
 class TopicTrackEngine:
@@ -123,6 +127,18 @@ class TopicTrackEngine:
             Pre-tokenised keyword terms per document (the pipeline's embed
             stage computes them); tokenised here when omitted.
         """
+        with single_threaded_blas():
+            return self._learn_many(embeddings, ts, texts, doc_ids, terms)
+
+    def _learn_many(
+        self,
+        embeddings: np.ndarray,
+        ts: np.ndarray,
+        texts: list[str],
+        doc_ids: list[str] | None,
+        terms: list[list[str]] | None,
+    ) -> BatchResult:
+        """See :meth:`learn_many` (runs inside a one-thread BLAS block)."""
         x = np.ascontiguousarray(embeddings, dtype=np.float32)
         ts = np.asarray(ts, dtype=np.float64)
         n = len(x)
@@ -139,12 +155,12 @@ class TopicTrackEngine:
         now = float(ts.max())
         self._advance_landmark(now)
         fw = np.exp(self.decay_rate * (ts - self.landmark))
-        term_ids = self.keywords.term_ids(terms)
 
         changed: set[int] = set()
         lineage: list[LineageEvent] = []
         topic_ids = np.full(n, UNASSIGNED, dtype=np.int64)
         sims = np.zeros(n, dtype=np.float32)
+        ring_pos = np.full(n, -1, dtype=np.int64)  # where assigned docs sit in the recent ring
 
         # 1. assign against the live set
         if len(self.live):
@@ -155,11 +171,11 @@ class TopicTrackEngine:
             topic_ids[hit] = self.live.live_ids[best[hit]]
             # 2. update sums, weights, sizes of touched topics
             touched = self._absorb(x[hit], ts[hit], fw[hit], best[hit])
+            ring_pos[hit] = self.recent.add(x[hit], topic_ids[hit], ts[hit])
             # 3. drift per touched topic
             for t in self.drift.update(topic_ids[hit], sims[hit]):
                 lineage.extend(self._on_drift(t, now, changed))
             changed.update(touched)
-            self._update_examples(topic_ids, sims, texts)
 
         # 4. birth from the buffer
         unassigned = np.flatnonzero(topic_ids == UNASSIGNED)
@@ -168,14 +184,16 @@ class TopicTrackEngine:
             ts[unassigned],
             [doc_ids[i] for i in unassigned],
             [texts[i] for i in unassigned],
-            [term_ids[i] for i in unassigned],
+            [terms[i] for i in unassigned],
             unassigned,
         )
         late: list[LateAssignment] = []
+        newborn: list[int] = []
         for group in self.buffer.pop_groups(self.config.min_topic_size, self.config.assign_threshold):
             tid, events = self._found(group, now)
             lineage.extend(events)
             changed.add(tid)
+            newborn.append(tid)
             here = group.batch_pos >= 0
             centroid = self.live.centroids[self.live.slot[tid]]
             group_sims = group.emb @ centroid
@@ -191,9 +209,12 @@ class TopicTrackEngine:
                 )
                 self.n_late_assigned += int((~here).sum())
         self.n_expired += self.buffer.expire(now)
+        self._reconsider(x, ts, fw, topic_ids, sims, newborn, ring_pos)
+        if len(self.live):
+            self._update_examples(topic_ids, sims, texts)
 
         # keywords: every document counts for global frequencies; assigned ones for topics
-        self.keywords.add(topic_ids, fw, term_ids)
+        self.keywords.add(topic_ids, fw, terms)
 
         # 5. merge converged topics, 6. dormancy
         lineage.extend(self._merge_touched(changed, now))
@@ -363,8 +384,10 @@ class TopicTrackEngine:
         counts = np.bincount(inv)
         return uniq, sums / counts
 
-    def _absorb(self, x: np.ndarray, ts: np.ndarray, fw: np.ndarray, rows: np.ndarray) -> list[int]:
-        """Add assigned documents into their live rows; return the touched topic ids."""
+    def _absorb(
+        self, x: np.ndarray, ts: np.ndarray, fw: np.ndarray, rows: np.ndarray, sign: int = 1
+    ) -> list[int]:
+        """Add (``sign=-1``: take back) documents into live rows; return the touched ids."""
         if len(rows) == 0:
             return []
         order = np.argsort(rows, kind="stable")
@@ -372,16 +395,55 @@ class TopicTrackEngine:
         starts = np.flatnonzero(np.r_[True, rows_sorted[1:] != rows_sorted[:-1]])
         uniq = rows_sorted[starts]
         weighted = x[order].astype(np.float64) * fw[order, None]
-        self.live.sums[uniq] += np.add.reduceat(weighted, starts, axis=0)
-        self.live.weight[uniq] += np.add.reduceat(fw[order], starts)
+        self.live.sums[uniq] += sign * np.add.reduceat(weighted, starts, axis=0)
+        self.live.weight[uniq] += sign * np.add.reduceat(fw[order], starts)
         self.live.refresh_rows(uniq)
         ids = self.live.ids[uniq]
         counts = np.diff(np.r_[starts, len(rows_sorted)])
-        self.meta["size"][ids] += counts
-        last = np.maximum.reduceat(ts[order], starts)
-        self.meta["updated_at"][ids] = np.maximum(self.meta["updated_at"][ids], last)
-        self.recent.add(x, self.live.ids[rows], ts)
+        self.meta["size"][ids] += sign * counts
+        if sign > 0:
+            last = np.maximum.reduceat(ts[order], starts)
+            self.meta["updated_at"][ids] = np.maximum(self.meta["updated_at"][ids], last)
         return ids.tolist()
+
+    def _reconsider(
+        self,
+        x: np.ndarray,
+        ts: np.ndarray,
+        fw: np.ndarray,
+        topic_ids: np.ndarray,
+        sims: np.ndarray,
+        newborn: list[int],
+        ring_pos: np.ndarray,
+    ) -> None:
+        """Move this batch's documents to a topic born in this batch when it fits them better.
+
+        Documents are matched against the centroids as they stood when the
+        batch began; a story born at the batch's end would otherwise lose its
+        own early posts to an older, looser topic, and results would depend
+        on the batch size.
+        """
+        newborn = [t for t in newborn if t in self.live]
+        cand = np.flatnonzero((topic_ids != UNASSIGNED) & ~np.isin(topic_ids, newborn))
+        if not newborn or len(cand) == 0:
+            return
+        new_rows = np.array([self.live.slot[t] for t in newborn])
+        s_new = x[cand] @ self.live.centroids[new_rows].T
+        best = np.argmax(s_new, axis=1)
+        best_sim = s_new[np.arange(len(cand)), best]
+        move = best_sim > sims[cand]
+        if not move.any():
+            return
+        docs = cand[move]
+        old_rows = np.array([self.live.slot.get(int(t), -1) for t in topic_ids[docs]])
+        alive = old_rows >= 0  # the old topic may have merged away meanwhile
+        docs, old_rows, to_rows = docs[alive], old_rows[alive], new_rows[best[move]][alive]
+        self._absorb(x[docs], ts[docs], fw[docs], old_rows, sign=-1)
+        self._absorb(x[docs], ts[docs], fw[docs], to_rows)
+        topic_ids[docs] = self.live.ids[to_rows]
+        sims[docs] = best_sim[move][alive]
+        in_ring = ring_pos[docs]
+        self.recent.topic[in_ring[in_ring >= 0]] = topic_ids[docs][in_ring >= 0]
 
     def _update_examples(self, topic_ids: np.ndarray, sims: np.ndarray, texts: list[str]) -> None:
         """Keep each topic's most central distinct posts (one candidate per topic per batch)."""
@@ -446,7 +508,9 @@ class TopicTrackEngine:
         self.meta["size"][tid] += len(group.ts)
         self.meta["updated_at"][tid] = max(self.meta["updated_at"][tid], float(group.ts.max()))
         earlier = np.flatnonzero(group.batch_pos < 0)  # this batch's docs are counted later
-        self.keywords.add_to_topic(tid, fw[earlier], [group.terms[i] for i in earlier])
+        self.keywords.add(
+            np.full(len(earlier), tid), fw[earlier], [group.terms[i] for i in earlier], False
+        )
         self.recent.add(group.emb, np.full(len(group.ts), tid), group.ts)
         sims = group.emb @ self.live.centroids[row]
         for i in np.argsort(-sims)[: self.config.n_examples].tolist():
@@ -486,20 +550,32 @@ class TopicTrackEngine:
         return int(rows[np.flatnonzero(ok)[np.argmax(sims[ok])]])
 
     def _merge_touched(self, touched: set[int], now: float) -> list[LineageEvent]:
-        """Merge touched live topics into any live topic they converged onto."""
+        """Merge touched live topics into any live topic they converged onto.
+
+        One vectorised same-topic test of every touched topic against the
+        live set; only the (rare) passing pairs are visited in Python.
+        """
         events: list[LineageEvent] = []
         cand = [t for t in touched if t in self.live]
         if len(self.live) < 2 or not cand:
             return events
+        c = self.config
+        live_rows = np.arange(len(self.live))
         rows = np.array([self.live.slot[t] for t in cand])
-        s = self.live.centroids[rows] @ self.live.live_centroids.T
-        s[np.arange(len(rows)), rows] = -np.inf
-        for i in np.argsort(-s.max(axis=1)).tolist():
+        sims = self.live.centroids[rows] @ self.live.live_centroids.T
+        n_all, sq_all = self._centroid_stats(self.live, live_rows)
+        thr = same_topic_threshold(
+            n_all[rows, None], sq_all[rows, None], n_all[None, :], sq_all[None, :],
+            c.merge_slack, c.merge_floor,
+        )
+        passing = sims >= np.minimum(thr, c.same_topic_cosine)
+        passing[np.arange(len(rows)), rows] = False
+        for i in np.flatnonzero(passing.any(axis=1)).tolist():
             a = cand[i]
             if a not in self.live:
                 continue
             row_a = self.live.slot[a]
-            others = np.flatnonzero(np.arange(len(self.live)) != row_a)
+            others = np.flatnonzero(live_rows[: len(self.live)] != row_a)
             n_a, sq_a = self._centroid_stats(self.live, np.array([row_a]))
             j = self._best_same_topic(self.live, others, self.live.centroids[row_a], n_a, sq_a)
             if j is None:
@@ -537,7 +613,8 @@ class TopicTrackEngine:
         """Split a drifted topic in two, or refresh its centroid from its recent posts."""
         if topic_id not in self.live:
             return []
-        idx = self.recent.of_topic(topic_id)
+        # The newest posts are where a drift shows; older ones only blur the split.
+        idx = self.recent.of_topic(topic_id)[-SPLIT_WINDOW:]
         if len(idx) < self.config.min_topic_size:
             return []
         emb = self.recent.emb[idx].astype(np.float32)
@@ -622,24 +699,14 @@ class TopicTrackEngine:
             return ids, probs
         scores = self._live_scores(x, ts)
         kk = min(k, scores.shape[1])
-        part = np.argpartition(-scores, kk - 1, axis=1)[:, :kk]
-        part_scores = np.take_along_axis(scores, part, axis=1)
-        order = np.argsort(-part_scores, axis=1)
-        top = np.take_along_axis(part, order, axis=1)
-        top_scores = np.take_along_axis(part_scores, order, axis=1)
-        top_ids = self.live.ids[top]
-        # The chosen topic leads the list even when a birth or merge moved it.
-        chosen = topic_ids != UNASSIGNED
-        lead_differs = chosen & (top_ids[:, 0] != topic_ids)
-        if lead_differs.any():
-            rows = np.flatnonzero(lead_differs)
-            for r in rows.tolist():
-                t = int(topic_ids[r])
-                rest = [(i, s) for i, s in zip(top_ids[r], top_scores[r], strict=True) if i != t]
-                own = float(sims[r])
-                new = [(t, own), *rest][:kk]
-                top_ids[r] = [i for i, _ in new]
-                top_scores[r] = [s for _, s in new]
+        # Rank by score, but put the chosen topic first even when a birth or a
+        # merge in this batch left another centroid nearer by now.
+        chosen = self.live.live_ids[None, :] == topic_ids[:, None]
+        order = np.argsort(-np.where(chosen, np.inf, scores), axis=1, kind="stable")[:, :kk]
+        top_ids = self.live.live_ids[order]
+        top_scores = np.take_along_axis(scores, order, axis=1)
+        lead = chosen.any(axis=1)
+        top_scores[lead, 0] = sims[lead]
         temp = self.config.temperature
         logits = np.concatenate(
             [top_scores, np.full((n, 1), self.config.assign_threshold, dtype=np.float32)], axis=1
@@ -661,7 +728,7 @@ class TopicTrackEngine:
             for key, arr in mat.state().items():
                 arrays[f"{prefix}_{key}"] = arr
         buf_state = self.buffer.state()
-        for key in ("emb", "ts", "neighbours", "term_lengths", "terms_flat"):
+        for key in ("emb", "ts", "neighbours"):
             arrays[f"buffer_{key}"] = np.asarray(buf_state[key])
         for key, arr in self.recent.state().items():
             arrays[f"recent_{key}"] = arr
@@ -683,6 +750,7 @@ class TopicTrackEngine:
             ],
             "buffer_doc_ids": buf_state["doc_ids"],
             "buffer_texts": buf_state["texts"],
+            "buffer_terms": buf_state["terms"],
             "words": kw["words"],
             "examples": {str(t): v for t, v in self.examples.items()},
         }
@@ -714,8 +782,8 @@ class TopicTrackEngine:
             setattr(eng, prefix, TopicMatrix.from_state(eng.dim, state))
         eng.buffer.load(
             {
-                **{k: z[f"buffer_{k}"] for k in ("emb", "ts", "neighbours", "term_lengths")},
-                "terms_flat": z["buffer_terms_flat"],
+                **{k: z[f"buffer_{k}"] for k in ("emb", "ts", "neighbours")},
+                "terms": meta["buffer_terms"],
                 "doc_ids": meta["buffer_doc_ids"],
                 "texts": meta["buffer_texts"],
             }

@@ -35,7 +35,7 @@ def register(p: Pipeline, tracker: Tracker | None = None) -> Tracker:
     p.tracker = tracker
 
     # Restore before the worker starts consuming, so no message races the load.
-    tracker.load()
+    tracker.load(keep_offsets=not s.ephemeral_broker)
     _publish_summaries(p, tracker)
 
     async def track(stream) -> None:
