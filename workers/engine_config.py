@@ -48,7 +48,7 @@ class EngineConfig:
     #: ... or when their centroids reach this cosine, whatever their sizes:
     #: topics drift, so two large samples of one evolving story are not
     #: identically distributed.
-    same_topic_cosine: float = 0.9
+    same_topic_cosine: float = 0.85
     #: Dormant topics stay matchable for wake-ups this long after their last
     #: post. A story that resurfaces within days is the same story; the same
     #: kind of event months later is a new event and gets a new topic.

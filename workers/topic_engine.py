@@ -221,9 +221,8 @@ class TopicTrackEngine:
         lineage.extend(self._retire(now))
 
         self.n_docs += n
-        self.n_unassigned_at_arrival += int((topic_ids == UNASSIGNED).sum()) + sum(
-            len(g.doc_ids) for g in late
-        )
+        # Buffered documents of earlier batches were counted in their own batch.
+        self.n_unassigned_at_arrival += int((topic_ids == UNASSIGNED).sum())
         self._last_ts = max(self._last_ts, now)
         changed_ids = sorted(t for t in changed if self._status(t) != ARCHIVED)
         for t in changed_ids:
@@ -524,7 +523,7 @@ class TopicTrackEngine:
         is as precise as the posts that built it, however long it was quiet.
         """
         w = mat.weight[rows]
-        sq = np.einsum("ij,ij->i", mat.sums[rows], mat.sums[rows]) / np.maximum(w, 1e-300) ** 2
+        sq = (np.linalg.norm(mat.sums[rows], axis=1) / np.maximum(w, 1e-300)) ** 2
         ids = mat.ids[rows]
         n = w * np.exp(-self.decay_rate * (self.meta["updated_at"][ids] - self.landmark))
         return n, sq
