@@ -36,11 +36,30 @@ def file_digest(path: str | Path) -> str:
     return h.hexdigest()[:16]
 
 
+def model_fingerprint(model_name: str) -> str:
+    """A short id of the model's *content*, so the cache survives a moved virtualenv.
+
+    A local folder is identified by its ``config.json`` and the names and
+    sizes of its files; a hub name stands for itself.
+    """
+    path = Path(model_name)
+    h = hashlib.sha256()
+    if path.is_dir():
+        config = path / "config.json"
+        if config.exists():
+            h.update(config.read_bytes())
+        for f in sorted(p for p in path.rglob("*") if p.is_file()):
+            h.update(f"{f.relative_to(path)}:{f.stat().st_size};".encode())
+        short = path.resolve().name
+    else:
+        h.update(model_name.encode())
+        short = model_name.rstrip("/").split("/")[-1]
+    return f"{short}-{h.hexdigest()[:10]}"
+
+
 def cache_key(model_name: str, max_tokens: int, digest: str) -> str:
-    """File name stem for one (model, token budget, file content) combination."""
-    model_tag = hashlib.sha256(model_name.encode()).hexdigest()[:10]
-    short = Path(model_name.rstrip("/")).name or "model"
-    return f"{short}-{model_tag}-t{max_tokens}-{digest}"
+    """File name stem for one (model content, token budget, file content) combination."""
+    return f"{model_fingerprint(model_name)}-t{max_tokens}-{digest}"
 
 
 def _progress(done: int, total: int, started: float) -> None:

@@ -57,6 +57,11 @@ class EngineConfig:
     #: Half a day: news and social topics move on a daily rhythm, so a topic
     #: that is quiet for a few days has ended.
     half_life_s: float = 12 * 3600.0
+    #: Half-life of a post's weight in the topic's keywords. Longer than the
+    #: centroid's: a centroid must follow the story hour by hour, but the
+    #: words naming it should summarise the last few days, not the last
+    #: few posts (the tail of a story is its least typical part).
+    keyword_half_life_s: float = 3 * 86400.0
     #: A topic whose decayed weight falls below this many documents goes
     #: dormant: out of the live set, kept, able to wake.
     dormant_weight: float = 1.0
@@ -81,7 +86,7 @@ class EngineConfig:
     n_examples: int = 5
     #: Recent assigned documents kept (all topics together) for drift splits
     #: and centroid refreshes.
-    recent_capacity: int = 10_000
+    recent_capacity: int = 4096
     #: Per-topic drift detector over the topic's assignment similarity:
     #: ``adwin`` or ``page-hinkley`` (river.drift), or ``none``.
     drift_detector: str = "adwin"
@@ -99,7 +104,7 @@ class EngineConfig:
             v = getattr(self, name)
             if not -1.0 <= v <= 1.0:
                 raise ValueError(f"{name} must be a cosine in [-1, 1], got {v}")
-        for name in ("half_life_s", "buffer_ttl_s", "temperature", "merge_slack", "wake_window_s"):
+        for name in ("half_life_s", "keyword_half_life_s", "buffer_ttl_s", "temperature", "merge_slack", "wake_window_s"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
         for name in (

@@ -3,7 +3,7 @@
 Each topic keeps decayed per-term document counts; the whole stream keeps
 decayed per-term document frequencies. A term's score in topic ``c`` is
 BERTopic's c-TF-IDF, ``tf(t, c) / |c| * log(1 + A / f(t))`` with ``A`` the
-mean topic mass and ``f(t)`` the term's mass over all documents, so words
+topic's mass and ``f(t)`` the term's mass over all documents, so words
 common everywhere (``help``, ``news``) sink and words particular to a topic
 rise.
 
@@ -24,7 +24,7 @@ import numpy as np
 #: on endless streams (hashtags and typos keep arriving forever).
 MAX_VOCAB = 200_000
 #: Smallest share of a topic's documents a term must appear in to be a keyword.
-MIN_TERM_SHARE = 0.01
+MIN_TERM_SHARE = 0.02
 #: Queued documents that trigger a fold of the keyword statistics.
 FOLD_EVERY = 4096
 
@@ -166,15 +166,20 @@ class KeywordModel:
         if not bag:
             return []
         mass = self.topic_mass.get(topic_id, 0.0)
-        masses = [m for m in self.topic_mass.values() if m > 0]
-        avg_mass = float(np.mean(masses)) if masses else 1.0
+        if mass <= 0:
+            return []
         ids = np.fromiter(bag.keys(), dtype=np.int64, count=len(bag))
         tf = np.fromiter(bag.values(), dtype=np.float64, count=len(bag))
         # A term in under 1% of a topic's (decayed) documents is an accident of
         # a few posts, not what the topic is about; tiny topics keep all terms.
         usable = tf >= min(MIN_TERM_SHARE * mass, tf.max())
         ids, tf = ids[usable], tf[usable]
-        score = (tf / max(mass, 1e-300)) * np.log1p(avg_mass / np.maximum(self.df[ids], 1e-300))
+        # The topic's own mass stands for BERTopic's average class size: both
+        # sides of the ratio then decayed alike, so a topic that went quiet
+        # long ago still ranks its words sensibly against today's counts.
+        # A term is at least as frequent overall as inside this topic.
+        overall = np.maximum(self.df[ids], tf)
+        score = (tf / mass) * np.log1p(mass / overall)
         top = np.argsort(-score)[:k]
         return [(self.words[int(ids[i])], float(score[i])) for i in top]
 

@@ -18,7 +18,7 @@ class RecentDocs:
 
     def __init__(self, dim: int, capacity: int) -> None:
         self.capacity = capacity
-        self.emb = np.zeros((capacity, dim), dtype=np.float32)
+        self.emb = np.zeros((capacity, dim), dtype=np.float16)
         self.topic = np.full(capacity, UNASSIGNED, dtype=np.int64)
         self.ts = np.zeros(capacity, dtype=np.float64)
         self.pos = 0  # next write position
@@ -55,7 +55,7 @@ class RecentDocs:
         return {"emb": self.emb, "topic": self.topic, "ts": self.ts, "pos": np.array([self.pos])}
 
     def load(self, state: dict[str, np.ndarray]) -> None:
-        self.emb = np.asarray(state["emb"], dtype=np.float32).copy()
+        self.emb = np.asarray(state["emb"], dtype=np.float16).copy()
         self.topic = np.asarray(state["topic"], dtype=np.int64).copy()
         self.ts = np.asarray(state["ts"], dtype=np.float64).copy()
         self.capacity = len(self.ts)

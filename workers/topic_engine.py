@@ -73,6 +73,7 @@ class TopicTrackEngine:
         self.config = config or EngineConfig()
         c = self.config
         self.decay_rate = math.log(2.0) / c.half_life_s
+        self.keyword_decay_rate = math.log(2.0) / c.keyword_half_life_s
         self.landmark: float | None = None
         self.live = TopicMatrix(dim)
         self.dormant = TopicMatrix(dim)
@@ -81,6 +82,8 @@ class TopicTrackEngine:
         self.keywords = KeywordModel()
         self.drift = DriftMonitor(c.drift_detector)
         self.examples: dict[int, list[tuple[float, str]]] = {}
+        # Keywords of topics that left the live set, as they were when they left.
+        self.frozen_keywords: dict[int, list[tuple[str, float]]] = {}
         # Per-topic metadata indexed by topic id (ids start at 1; row 0 unused).
         self.meta: dict[str, np.ndarray] = {
             "born_at": np.zeros(64),
@@ -214,7 +217,7 @@ class TopicTrackEngine:
             self._update_examples(topic_ids, sims, texts)
 
         # keywords: every document counts for global frequencies; assigned ones for topics
-        self.keywords.add(topic_ids, fw, terms)
+        self.keywords.add(topic_ids, self._keyword_weights(ts), terms)
 
         # 5. merge converged topics, 6. dormancy
         lineage.extend(self._merge_touched(changed, now))
@@ -272,7 +275,9 @@ class TopicTrackEngine:
         else:
             centroid = np.zeros(self.dim, dtype=np.float32)
             weight = 0.0
-        kw = self.keywords.keywords(topic_id, self.config.n_keywords)
+        kw = self.frozen_keywords.get(topic_id) or self.keywords.keywords(
+            topic_id, self.config.n_keywords
+        )
         words = [w for w, _ in kw]
         return TopicView(
             topic_id=topic_id,
@@ -350,6 +355,10 @@ class TopicTrackEngine:
             return 1.0
         return math.exp(-self.decay_rate * (t - self.landmark))
 
+    def _keyword_weights(self, ts: np.ndarray) -> np.ndarray:
+        """Forward-decay weights of documents for the keyword statistics."""
+        return np.exp(self.keyword_decay_rate * (ts - self.landmark))
+
     def _advance_landmark(self, now: float) -> None:
         if self.landmark is None:
             self.landmark = now
@@ -359,7 +368,7 @@ class TopicTrackEngine:
         factor = math.exp(-self.decay_rate * (now - self.landmark))
         self.live.scale(factor)
         self.dormant.scale(factor)
-        self.keywords.rescale(factor)
+        self.keywords.rescale(factor ** (self.keyword_decay_rate / self.decay_rate))
         self.landmark = now
 
     def _grow_meta(self, need: int) -> None:
@@ -494,6 +503,7 @@ class TopicTrackEngine:
                 tid = int(self.dormant.ids[j])
                 d_sum, d_w = self.dormant.remove(tid)
                 self.live.add(tid, d_sum, d_w)
+                self.frozen_keywords.pop(tid, None)
                 self.meta["status"][tid] = ACTIVE
                 events.append(LineageEvent("woke", tid, now))
         if tid is None:
@@ -508,7 +518,10 @@ class TopicTrackEngine:
         self.meta["updated_at"][tid] = max(self.meta["updated_at"][tid], float(group.ts.max()))
         earlier = np.flatnonzero(group.batch_pos < 0)  # this batch's docs are counted later
         self.keywords.add(
-            np.full(len(earlier), tid), fw[earlier], [group.terms[i] for i in earlier], False
+            np.full(len(earlier), tid),
+            self._keyword_weights(group.ts[earlier]),
+            [group.terms[i] for i in earlier],
+            False,
         )
         self.recent.add(group.emb, np.full(len(group.ts), tid), group.ts)
         sims = group.emb @ self.live.centroids[row]
@@ -589,6 +602,7 @@ class TopicTrackEngine:
         return events
 
     def _merge(self, gone: int, keep: int) -> None:
+        self._freeze_keywords(gone)
         g_sum, g_w = self.live.remove(gone)
         row = self.live.slot[keep]
         self.live.sums[row] += g_sum
@@ -607,6 +621,10 @@ class TopicTrackEngine:
         self.recent.relabel(gone, keep)
         self.drift.reset(gone)
         self.drift.reset(keep)
+
+    def _freeze_keywords(self, topic_id: int) -> None:
+        """Keep a leaving topic's keywords as they are now (its statistics only fade from here)."""
+        self.frozen_keywords[topic_id] = self.keywords.keywords(topic_id, self.config.n_keywords)
 
     def _on_drift(self, topic_id: int, now: float, changed: set[int]) -> list[LineageEvent]:
         """Split a drifted topic in two, or refresh its centroid from its recent posts."""
@@ -666,6 +684,7 @@ class TopicTrackEngine:
                     excess -= 1
         events = []
         for t in sorted(faded):
+            self._freeze_keywords(t)
             t_sum, t_w = self.live.remove(t)
             self.dormant.add(t, t_sum, t_w)
             self.meta["status"][t] = DORMANT
@@ -752,6 +771,7 @@ class TopicTrackEngine:
             "buffer_terms": buf_state["terms"],
             "words": kw["words"],
             "examples": {str(t): v for t, v in self.examples.items()},
+            "frozen_keywords": {str(t): v for t, v in self.frozen_keywords.items()},
         }
         arrays["meta_json"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
         # river detectors hold their windows in Python objects; pickle keeps them exact.
@@ -797,5 +817,8 @@ class TopicTrackEngine:
             }
         )
         eng.examples = {int(t): [tuple(e) for e in v] for t, v in meta["examples"].items()}
+        eng.frozen_keywords = {
+            int(t): [tuple(e) for e in v] for t, v in meta["frozen_keywords"].items()
+        }
         eng.drift.detectors = pickle.loads(z["drift_pickle"].tobytes())
         return eng

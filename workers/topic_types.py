@@ -113,8 +113,13 @@ class TopicEngine(Protocol):
         ts: np.ndarray,
         texts: list[str],
         doc_ids: list[str] | None = None,
+        terms: list[list[str]] | None = None,
     ) -> BatchResult:
-        """Assign a batch (sorted or not by ``ts``) and update the topics."""
+        """Assign a batch (sorted or not by ``ts``) and update the topics.
+
+        ``terms`` are the documents' keyword terms when the caller tokenised
+        already (:func:`workers.tokenize.tokenize_many`).
+        """
         ...
 
     def predict_many(self, embeddings: np.ndarray) -> BatchResult:
