@@ -128,9 +128,7 @@ def run(args: argparse.Namespace) -> int:
         return embedder[0].encode(texts)
 
     # The cache holds the file's documents in file order; the replay goes by ts.
-    cached = cached_embeddings(
-        stream.texts_in_file_order(), encode, key, progress=not args.quiet
-    )
+    cached = cached_embeddings(stream.texts_in_file_order(), encode, key, progress=not args.quiet)
     embeddings = cached[stream.file_order]
 
     try:

@@ -104,7 +104,14 @@ class EngineConfig:
             v = getattr(self, name)
             if not -1.0 <= v <= 1.0:
                 raise ValueError(f"{name} must be a cosine in [-1, 1], got {v}")
-        for name in ("half_life_s", "keyword_half_life_s", "buffer_ttl_s", "temperature", "merge_slack", "wake_window_s"):
+        for name in (
+            "half_life_s",
+            "keyword_half_life_s",
+            "buffer_ttl_s",
+            "temperature",
+            "merge_slack",
+            "wake_window_s",
+        ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
         for name in (

@@ -31,10 +31,20 @@ def make_engine(name: str = "topictrack", dim: int = 384, **params: Any) -> Topi
     if name == "topictrack":
         return TopicTrackEngine(dim, EngineConfig.from_dict(params))
     if name == "river-streamkmeans":
-        known = {"n_clusters", "chunk_size", "halflife", "seed", "top_k", "temperature", "n_keywords"}
+        known = {
+            "n_clusters",
+            "chunk_size",
+            "halflife",
+            "seed",
+            "top_k",
+            "temperature",
+            "n_keywords",
+        }
         unknown = sorted(set(params) - known)
         if unknown:
-            raise ValueError(f"unknown river-streamkmeans setting(s) {unknown}; known: {sorted(known)}")
+            raise ValueError(
+                f"unknown river-streamkmeans setting(s) {unknown}; known: {sorted(known)}"
+            )
         return RiverStreamKMeansEngine(dim, **params)
     raise ValueError(f"unknown engine {name!r}; choose one of {', '.join(ENGINE_NAMES)}")
 

@@ -189,9 +189,7 @@ def topic_word_lists(engine: TopicEngine, min_size: int = 5, k: int = 10) -> lis
     """Top-``k`` keywords of every topic (live or dormant, not merged) with ``min_size`` docs."""
     views = engine.topics(include_inactive=True)
     return [
-        v.keywords[:k]
-        for v in views
-        if v.status != "merged" and v.size >= min_size and v.keywords
+        v.keywords[:k] for v in views if v.status != "merged" and v.size >= min_size and v.keywords
     ]
 
 
@@ -208,7 +206,7 @@ def score(
         "engine": getattr(engine, "name", type(engine).__name__),
         "n_docs": len(stream),
         "n_labels": len(set(stream.labels)),
-        "n_topics": int(len(np.unique(assigned))),
+        "n_topics": len(np.unique(assigned)),
         "topics_ever": int(stats.get("topics_ever", 0)),
         "unassigned_share": float(np.mean(run.pred < 0)) if len(run.pred) else 0.0,
         "bcubed_precision": p,

@@ -8,7 +8,9 @@ import numpy as np
 from scipy.cluster.hierarchy import linkage
 
 
-def topic_hierarchy(ids: np.ndarray, centroids: np.ndarray, labels: dict[int, str]) -> dict[str, Any]:
+def topic_hierarchy(
+    ids: np.ndarray, centroids: np.ndarray, labels: dict[int, str]
+) -> dict[str, Any]:
     """Return a nested tree ``{"children": [...], "distance": d}`` with topics as leaves.
 
     Distances are cosine distances (1 - cosine); average linkage keeps a

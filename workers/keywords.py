@@ -65,7 +65,12 @@ class KeywordModel:
         if len(terms) == 0:
             return
         self._pending.append(
-            (np.asarray(topic_ids, dtype=np.int64), np.asarray(weights, np.float64), terms, count_global)
+            (
+                np.asarray(topic_ids, dtype=np.int64),
+                np.asarray(weights, np.float64),
+                terms,
+                count_global,
+            )
         )
         self._pending_docs += len(terms)
         if self._pending_docs >= FOLD_EVERY:

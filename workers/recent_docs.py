@@ -34,8 +34,10 @@ class RecentDocs:
         n -= skip
         positions[skip:] = (self.pos + np.arange(n)) % self.capacity
         first = min(n, self.capacity - self.pos)  # contiguous slices, not fancy indexing
-        for src, dst in ((slice(0, first), slice(self.pos, self.pos + first)),
-                         (slice(first, n), slice(0, n - first))):
+        for src, dst in (
+            (slice(0, first), slice(self.pos, self.pos + first)),
+            (slice(first, n), slice(0, n - first)),
+        ):
             self.emb[dst] = emb[src]
             self.topic[dst] = topic_ids[src]
             self.ts[dst] = ts[src]

@@ -192,7 +192,9 @@ class TopicTrackEngine:
         )
         late: list[LateAssignment] = []
         newborn: list[int] = []
-        for group in self.buffer.pop_groups(self.config.min_topic_size, self.config.assign_threshold):
+        for group in self.buffer.pop_groups(
+            self.config.min_topic_size, self.config.assign_threshold
+        ):
             tid, events = self._found(group, now)
             lineage.extend(events)
             changed.add(tid)
@@ -497,7 +499,9 @@ class TopicTrackEngine:
             if j is not None:
                 tid = int(self.live.ids[j])
         if tid is None and len(self.dormant):
-            recent = self.meta["updated_at"][self.dormant.live_ids] >= now - self.config.wake_window_s
+            recent = (
+                self.meta["updated_at"][self.dormant.live_ids] >= now - self.config.wake_window_s
+            )
             j = self._best_same_topic(self.dormant, np.flatnonzero(recent), centroid, n_g, sq_g)
             if j is not None:
                 tid = int(self.dormant.ids[j])
@@ -577,8 +581,12 @@ class TopicTrackEngine:
         sims = self.live.centroids[rows] @ self.live.live_centroids.T
         n_all, sq_all = self._centroid_stats(self.live, live_rows)
         thr = same_topic_threshold(
-            n_all[rows, None], sq_all[rows, None], n_all[None, :], sq_all[None, :],
-            c.merge_slack, c.merge_floor,
+            n_all[rows, None],
+            sq_all[rows, None],
+            n_all[None, :],
+            sq_all[None, :],
+            c.merge_slack,
+            c.merge_floor,
         )
         passing = sims >= np.minimum(thr, c.same_topic_cosine)
         passing[np.arange(len(rows)), rows] = False
@@ -783,8 +791,11 @@ class TopicTrackEngine:
     @classmethod
     def restore(cls, blob: bytes) -> TopicTrackEngine:
         """Rebuild an engine from :meth:`snapshot` output (a trusted, own-made file)."""
-        z = np.load(io.BytesIO(blob), allow_pickle=False)
-        meta = json.loads(z["meta_json"].tobytes().decode())
+        try:
+            z = np.load(io.BytesIO(blob), allow_pickle=False)
+            meta = json.loads(z["meta_json"].tobytes().decode())
+        except (OSError, ValueError, KeyError) as exc:
+            raise ValueError(f"not a {SNAPSHOT_FORMAT} snapshot: {exc}") from exc
         if meta.get("format") != SNAPSHOT_FORMAT:
             raise ValueError(f"not a {SNAPSHOT_FORMAT} snapshot: {meta.get('format')!r}")
         eng = cls(meta["dim"], EngineConfig.from_dict(meta["config"]))
