@@ -1,0 +1,216 @@
+"""Emerging-topic alerts in event time: ``new`` topics and ``burst`` of known ones.
+
+The detector watches what the engine reports per batch (assignments and
+lineage) and raises:
+
+- ``new`` — a topic born (or split off) recently that reaches real support
+  quickly: ``new_min_docs`` posts within ``new_within_s`` of its birth;
+- ``burst`` — an established or dormant topic whose count over the last
+  ``burst_window_s`` beats its own baseline by a Poisson z-score of
+  ``burst_score`` with at least ``burst_min_docs`` posts.
+
+Against alert storms: a per-topic cooldown; hysteresis on bursts (re-armed
+only after the score falls below ``burst_rearm_score``); a merge passes the
+alerted state to the survivor, so merging two alerted topics raises
+nothing; and a new topic whose top keywords repeat a recent alert's is the
+same story told again (a language variant, a sub-thread) and is not
+announced twice.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from workers.topic_types import BatchResult, TopicEngine
+from workers.trending import MINUTE, TrendCounter, TrendSettings, trend_score
+
+HOUR = 3600.0
+#: Namespace of alert ids: uuid5(namespace, stream/topic/kind/window) makes a
+#: replayed batch produce the same id, which the sinks deduplicate on.
+ALERT_NAMESPACE = uuid.UUID("5b0f8c44-6f0e-4c55-9a59-4f2b7d3a9e61")
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """When alerts fire. Defaults are chosen once for social and news streams.
+
+    ``new_min_docs`` 10 within 24 h: two posts a day is chatter, ten posts
+    on the first day of a story is something people are talking about.
+    A burst needs 20 posts in an hour at a Poisson z-score of 6 over the
+    topic's own last day (chance odds below one in a billion), and fires
+    again only after the score fell below 2. One alert per topic per day.
+    """
+
+    new_min_docs: int = 10
+    new_within_s: float = 24 * HOUR
+    burst_window_s: float = HOUR
+    burst_baseline_s: float = 24 * HOUR
+    burst_min_docs: int = 20
+    burst_score: float = 6.0
+    burst_rearm_score: float = 2.0
+    cooldown_s: float = 24 * HOUR
+    #: A new topic sharing this many of its top-5 keywords with a topic
+    #: alerted in the last ``dedupe_window_s`` is the same story.
+    dedupe_shared_keywords: int = 2
+    dedupe_window_s: float = 3 * 24 * HOUR
+    n_examples: int = 3
+
+    def __post_init__(self) -> None:
+        for name in ("new_min_docs", "burst_min_docs", "n_examples"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1")
+        for name in ("new_within_s", "cooldown_s", "dedupe_window_s"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0")
+        if self.burst_rearm_score >= self.burst_score:
+            raise ValueError("burst_rearm_score must be below burst_score (hysteresis)")
+        TrendSettings(self.burst_window_s, self.burst_baseline_s, 1)  # validates the windows
+
+
+@dataclass
+class Alert:
+    """One alert, as published to Kafka ``alerts``, ClickHouse and webhooks.
+
+    Matches ``schemas/alert.schema.json``. Times are epoch seconds; all but
+    ``created_at`` (wall clock) are event time.
+    """
+
+    alert_id: str
+    stream: str
+    topic_id: int
+    kind: str
+    score: float
+    window_start: float
+    window_end: float
+    first_seen: float
+    size: int
+    keywords: list[str]
+    label: str
+    examples: list[str]
+    created_at: float
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class AlertDetector:
+    """Per-stream alert state machine (pure: no I/O)."""
+
+    def __init__(
+        self,
+        stream: str = "default",
+        settings: AlertSettings | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.stream = stream
+        self.settings = settings or AlertSettings()
+        s = self.settings
+        self.clock = clock
+        self.trend = TrendCounter(TrendSettings(s.burst_window_s, s.burst_baseline_s, 1))
+        self.young: dict[int, float] = {}  # topic -> birth (event time), still eligible for "new"
+        self.alerted: dict[int, float] = {}  # topic -> event time of its last alert
+        self.disarmed: set[int] = set()  # topics whose burst has not yet subsided
+        self.recent_keywords: list[tuple[float, int, set[str]]] = []  # (ts, topic, top-5)
+        self.suppressed = 0
+
+    def observe(self, engine: TopicEngine, result: BatchResult, ts: np.ndarray) -> list[Alert]:
+        """Update with one engine batch; return the alerts it raises."""
+        ts = np.asarray(ts, dtype=np.float64)
+        if len(ts) == 0:
+            return []
+        now = float(ts.max())
+        self.trend.add(result.topic_ids, ts)
+        for event in result.lineage:
+            if event.kind in ("born", "split"):
+                self.young[event.topic_id] = now
+            elif event.kind == "merged" and event.other is not None:
+                self.trend.merge(event.topic_id, event.other)
+                self.young.pop(event.topic_id, None)
+                gone_alert = self.alerted.pop(event.topic_id, None)
+                if gone_alert is not None:
+                    # The survivor counts as alerted: a merge is not news.
+                    self.alerted[event.other] = max(gone_alert, self.alerted.get(event.other, 0))
+                    self.young.pop(event.other, None)
+        alerts = self._new_topics(engine, now)
+        alerts += self._bursts(engine, now)
+        horizon = now - self.settings.dedupe_window_s
+        self.recent_keywords = [r for r in self.recent_keywords if r[0] >= horizon]
+        return alerts
+
+    # ------------------------------------------------------------------
+    def _new_topics(self, engine: TopicEngine, now: float) -> list[Alert]:
+        s = self.settings
+        out = []
+        for tid, born in list(self.young.items()):
+            if now - born > s.new_within_s or tid in self.alerted:
+                del self.young[tid]
+                continue
+            view = engine.topic(tid)
+            if view.status == "merged":
+                del self.young[tid]
+                continue
+            if view.size < s.new_min_docs:
+                continue
+            del self.young[tid]
+            top = set(view.keywords[:5])
+            if any(len(top & kw) >= s.dedupe_shared_keywords for _, _, kw in self.recent_keywords):
+                self.suppressed += 1
+                self.alerted[tid] = now  # known story: do not announce it as a burst either
+                continue
+            hours = max((now - view.born_at) / HOUR, 1 / 60)
+            out.append(self._make(view, "new", view.size / hours, view.born_at, now))
+        return out
+
+    def _bursts(self, engine: TopicEngine, now: float) -> list[Alert]:
+        s = self.settings
+        ids = list(self.trend.row)
+        if not ids:
+            return []
+        win, base = self.trend.window_counts(ids)
+        score = trend_score(win, base, s.burst_window_s, s.burst_baseline_s)
+        out = []
+        for i, tid in enumerate(ids):
+            if tid in self.disarmed:
+                if score[i] < s.burst_rearm_score:
+                    self.disarmed.discard(tid)
+                continue
+            if win[i] < s.burst_min_docs or score[i] < s.burst_score or tid in self.young:
+                continue
+            last = self.alerted.get(tid)
+            self.disarmed.add(tid)
+            if last is not None and now - last < s.cooldown_s:
+                continue
+            view = engine.topic(tid)
+            if view.status == "merged":
+                continue
+            out.append(self._make(view, "burst", float(score[i]), now - s.burst_window_s, now))
+        return out
+
+    def _make(self, view: Any, kind: str, score: float, start: float, end: float) -> Alert:
+        self.alerted[view.topic_id] = end
+        self.recent_keywords.append((end, view.topic_id, set(view.keywords[:5])))
+        window_start = math.floor(start / MINUTE) * MINUTE
+        key = f"{self.stream}/{view.topic_id}/{kind}/{int(end // MINUTE)}"
+        return Alert(
+            alert_id=str(uuid.uuid5(ALERT_NAMESPACE, key)),
+            stream=self.stream,
+            topic_id=int(view.topic_id),
+            kind=kind,
+            score=float(score),
+            window_start=float(window_start),
+            window_end=float(end),
+            first_seen=float(view.born_at),
+            size=int(view.size),
+            keywords=list(view.keywords),
+            label=view.label,
+            examples=list(view.examples[: self.settings.n_examples]),
+            created_at=float(self.clock()),
+        )
