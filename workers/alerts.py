@@ -43,23 +43,30 @@ class AlertSettings:
 
     ``new_min_docs`` 10 within 24 h: two posts a day is chatter, ten posts
     on the first day of a story is something people are talking about.
-    A burst needs 20 posts in an hour at a Poisson z-score of 6 over the
-    topic's own last day (chance odds below one in a billion), and fires
-    again only after the score fell below 2. One alert per topic per day.
+    A burst needs 20 posts in an hour, ten times the topic's own rate over
+    the past week at a Poisson z-score of 6 (chance odds below one in a
+    billion), from a topic at least three days old, and fires again only
+    after the score fell below 2. A topic alerts at most once a week: an
+    on-call person already knows the story.
     """
 
     new_min_docs: int = 10
     new_within_s: float = 24 * HOUR
     burst_window_s: float = HOUR
-    burst_baseline_s: float = 24 * HOUR
+    burst_baseline_s: float = 7 * 24 * HOUR
     burst_min_docs: int = 20
     burst_score: float = 6.0
+    burst_min_growth: float = 10.0
     burst_rearm_score: float = 2.0
-    cooldown_s: float = 24 * HOUR
+    cooldown_s: float = 7 * 24 * HOUR
     #: A new topic sharing this many of its top-5 keywords with a topic
-    #: alerted in the last ``dedupe_window_s`` is the same story.
+    #: alerted in the last ``dedupe_window_s``, or whose centroid is this
+    #: close to that topic's, is the same story told again.
     dedupe_shared_keywords: int = 2
+    dedupe_cosine: float = 0.6
     dedupe_window_s: float = 3 * 24 * HOUR
+    #: A burst needs the topic to be established: at least this old.
+    burst_min_age_s: float = 3 * 24 * HOUR
     n_examples: int = 3
 
     def __post_init__(self) -> None:
@@ -71,7 +78,11 @@ class AlertSettings:
                 raise ValueError(f"{name} must be >= 0")
         if self.burst_rearm_score >= self.burst_score:
             raise ValueError("burst_rearm_score must be below burst_score (hysteresis)")
-        TrendSettings(self.burst_window_s, self.burst_baseline_s, 1)  # validates the windows
+        self.trend_settings()  # validates the windows
+
+    def trend_settings(self) -> TrendSettings:
+        """Counting for bursts: 10-minute buckets keep a week of baseline small."""
+        return TrendSettings(self.burst_window_s, self.burst_baseline_s, 1, bucket_s=10 * MINUTE)
 
 
 @dataclass
@@ -114,11 +125,12 @@ class AlertDetector:
         self.settings = settings or AlertSettings()
         s = self.settings
         self.clock = clock
-        self.trend = TrendCounter(TrendSettings(s.burst_window_s, s.burst_baseline_s, 1))
+        self.trend = TrendCounter(s.trend_settings())
         self.young: dict[int, float] = {}  # topic -> birth (event time), still eligible for "new"
         self.alerted: dict[int, float] = {}  # topic -> event time of its last alert
         self.disarmed: set[int] = set()  # topics whose burst has not yet subsided
-        self.recent_keywords: list[tuple[float, int, set[str]]] = []  # (ts, topic, top-5)
+        # Recently alerted topics: (event time, topic, top-5 keywords, centroid).
+        self.recent: list[tuple[float, int, set[str], np.ndarray]] = []
         self.suppressed = 0
 
     def observe(self, engine: TopicEngine, result: BatchResult, ts: np.ndarray) -> list[Alert]:
@@ -142,7 +154,7 @@ class AlertDetector:
         alerts = self._new_topics(engine, now)
         alerts += self._bursts(engine, now)
         horizon = now - self.settings.dedupe_window_s
-        self.recent_keywords = [r for r in self.recent_keywords if r[0] >= horizon]
+        self.recent = [r for r in self.recent if r[0] >= horizon]
         return alerts
 
     # ------------------------------------------------------------------
@@ -160,14 +172,24 @@ class AlertDetector:
             if view.size < s.new_min_docs:
                 continue
             del self.young[tid]
-            top = set(view.keywords[:5])
-            if any(len(top & kw) >= s.dedupe_shared_keywords for _, _, kw in self.recent_keywords):
+            if self._repeats_recent_alert(view):
                 self.suppressed += 1
                 self.alerted[tid] = now  # known story: do not announce it as a burst either
                 continue
             hours = max((now - view.born_at) / HOUR, 1 / 60)
             out.append(self._make(view, "new", view.size / hours, view.born_at, now))
         return out
+
+    def _repeats_recent_alert(self, view: Any) -> bool:
+        """Does this topic tell the story of a recently alerted one again?"""
+        s = self.settings
+        top = set(view.keywords[:5])
+        for _, _, keywords, centroid in self.recent:
+            if len(top & keywords) >= s.dedupe_shared_keywords:
+                return True
+            if float(view.centroid @ centroid) >= s.dedupe_cosine:
+                return True
+        return False
 
     def _bursts(self, engine: TopicEngine, now: float) -> list[Alert]:
         s = self.settings
@@ -176,27 +198,33 @@ class AlertDetector:
             return []
         win, base = self.trend.window_counts(ids)
         score = trend_score(win, base, s.burst_window_s, s.burst_baseline_s)
+        growth = (win + 1.0) / (base * (s.burst_window_s / s.burst_baseline_s) + 1.0)
         out = []
         for i, tid in enumerate(ids):
             if tid in self.disarmed:
                 if score[i] < s.burst_rearm_score:
                     self.disarmed.discard(tid)
                 continue
-            if win[i] < s.burst_min_docs or score[i] < s.burst_score or tid in self.young:
+            if (
+                win[i] < s.burst_min_docs
+                or score[i] < s.burst_score
+                or growth[i] < s.burst_min_growth
+                or tid in self.young
+            ):
                 continue
             last = self.alerted.get(tid)
             self.disarmed.add(tid)
             if last is not None and now - last < s.cooldown_s:
                 continue
             view = engine.topic(tid)
-            if view.status == "merged":
+            if view.status == "merged" or now - view.born_at < s.burst_min_age_s:
                 continue
             out.append(self._make(view, "burst", float(score[i]), now - s.burst_window_s, now))
         return out
 
     def _make(self, view: Any, kind: str, score: float, start: float, end: float) -> Alert:
         self.alerted[view.topic_id] = end
-        self.recent_keywords.append((end, view.topic_id, set(view.keywords[:5])))
+        self.recent.append((end, view.topic_id, set(view.keywords[:5]), view.centroid.copy()))
         window_start = math.floor(start / MINUTE) * MINUTE
         key = f"{self.stream}/{view.topic_id}/{kind}/{int(end // MINUTE)}"
         return Alert(

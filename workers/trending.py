@@ -1,6 +1,6 @@
 """Per-topic event-time rates and the trending score.
 
-Counts live in one-minute buckets of *event* time, like the ClickHouse
+Counts live in one-minute buckets (by default) of *event* time, like the ClickHouse
 ``topic_minute_counts`` table, so the live ranking here and the SQL ranking
 (``schemas/queries/trending.sql``) compute the same thing from the same
 counts. A topic trends when its count in the recent window beats what its
@@ -31,12 +31,15 @@ class TrendSettings:
     window_s: float = 15 * MINUTE
     baseline_s: float = 24 * 3600.0
     min_support: int = 5
+    #: Bucket width: one minute, as the ClickHouse table; coarser for long baselines.
+    bucket_s: float = MINUTE
 
     def __post_init__(self) -> None:
-        if self.window_s < MINUTE or self.window_s % MINUTE:
-            raise ValueError(f"window must be whole minutes >= 1, got {self.window_s} s")
-        if self.baseline_s < self.window_s or self.baseline_s % MINUTE:
-            raise ValueError("baseline must be whole minutes, at least as long as the window")
+        b = self.bucket_s
+        if b < 1 or self.window_s < b or self.window_s % b:
+            raise ValueError(f"window must be a whole number of {b:g} s buckets, got {self.window_s}")
+        if self.baseline_s < self.window_s or self.baseline_s % b:
+            raise ValueError("baseline must be whole buckets, at least as long as the window")
         if self.min_support < 1:
             raise ValueError("min_support must be >= 1")
 
@@ -61,22 +64,23 @@ class TrendRow:
 
 
 class TrendCounter:
-    """Per-topic counts in one-minute event-time buckets over ``window + baseline``.
+    """Per-topic counts in event-time buckets over ``window + baseline``.
 
-    Memory is ``topics x minutes`` int32 (1,000 topics x 1,455 minutes = 5.8
-    MB); a late event still inside the span is counted in its own minute,
+    Memory is ``topics x buckets`` int32 (1,000 topics x 1,455 one-minute
+    buckets = 5.8 MB); a late event still inside the span is counted in its own minute,
     an older one is left to ClickHouse.
     """
 
     def __init__(self, settings: TrendSettings | None = None) -> None:
         self.settings = settings or TrendSettings()
         s = self.settings
-        self.n_buckets = int((s.window_s + s.baseline_s) // MINUTE)
-        self.window_buckets = int(s.window_s // MINUTE)
+        self.bucket_s = s.bucket_s
+        self.n_buckets = int((s.window_s + s.baseline_s) // s.bucket_s)
+        self.window_buckets = int(s.window_s // s.bucket_s)
         self.counts = np.zeros((16, self.n_buckets), dtype=np.int32)
         self.row: dict[int, int] = {}
         self.free: list[int] = []
-        self.head: int | None = None  # absolute minute of the newest bucket
+        self.head: int | None = None  # absolute index of the newest bucket
 
     def _row_of(self, topic_id: int) -> int:
         r = self.row.get(topic_id)
@@ -92,12 +96,12 @@ class TrendCounter:
             self.row[topic_id] = r
         return r
 
-    def _advance(self, minute: int) -> None:
-        """Move the newest bucket to ``minute``, clearing the buckets that roll out."""
+    def _advance(self, bucket: int) -> None:
+        """Move the newest bucket to ``bucket``, clearing the buckets that roll out."""
         if self.head is None:
-            self.head = minute
+            self.head = bucket
             return
-        steps = minute - self.head
+        steps = bucket - self.head
         if steps <= 0:
             return
         if steps >= self.n_buckets:
@@ -105,19 +109,19 @@ class TrendCounter:
         else:
             cols = (self.head + 1 + np.arange(steps)) % self.n_buckets
             self.counts[:, cols] = 0
-        self.head = minute
+        self.head = bucket
 
     def add(self, topic_ids: np.ndarray, ts: np.ndarray) -> None:
         """Count assigned documents (negative ids are ignored) at their event times."""
         keep = np.asarray(topic_ids) >= 0
         if not keep.any():
             return
-        minutes = np.floor(np.asarray(ts)[keep] / MINUTE).astype(np.int64)
-        self._advance(int(minutes.max()))
-        in_span = minutes > self.head - self.n_buckets
+        buckets = np.floor(np.asarray(ts)[keep] / self.bucket_s).astype(np.int64)
+        self._advance(int(buckets.max()))
+        in_span = buckets > self.head - self.n_buckets
         rows = np.array([self._row_of(int(t)) for t in np.asarray(topic_ids)[keep][in_span]])
         if len(rows):
-            np.add.at(self.counts, (rows, minutes[in_span] % self.n_buckets), 1)
+            np.add.at(self.counts, (rows, buckets[in_span] % self.n_buckets), 1)
 
     def merge(self, gone: int, keep: int) -> None:
         """The survivor of a merge inherits the other topic's history."""
