@@ -56,6 +56,10 @@ def make_app(settings: Settings) -> faust.App:
         broker_session_timeout=SESSION_TIMEOUT,
         broker_heartbeat_interval=HEARTBEAT_INTERVAL,
         consumer_auto_offset_reset="earliest",
+        # Do not wait for unacked messages on rebalance/stop: the stages hold
+        # offsets until their work is durable (track: until a checkpoint), so
+        # waiting would stall; uncommitted offsets are simply redelivered.
+        stream_wait_empty=False,
         producer_max_request_size=MAX_REQUEST_SIZE,
         web_enabled=True,
         web_bind=settings.web_host,
@@ -143,6 +147,13 @@ class Pipeline:
             return self.app.agent(channel, name=name)(body)
 
         return decorate
+
+    def fail(self, reason: str) -> None:
+        """Stop the worker with an error (for start-up failures such as a bad --model)."""
+        self.extra["fatal"] = reason
+        stop = self.extra.get("stop")
+        if stop is not None:
+            stop()
 
     async def send_dead_letter(self, raw: bytes | None, reason: str, stage: str, event: Any):
         """Send the original bytes to ``dead-letter``; return the delivery future."""

@@ -81,16 +81,18 @@ def run(args: argparse.Namespace) -> int:
     lines = [json.dumps(e, separators=(",", ":")).encode() for e in events]
     malformed = [] if args.no_malformed else list(sample_stream.MALFORMED)
     state = DemoRun(valid=len(lines), malformed=len(malformed))
-    print(
-        f"topictrack demo: {len(lines)} events from {len(sample_stream.STORIES)} stories "
-        f"(seed {args.seed}) + {len(malformed)} malformed; data in {settings.data_dir}",
-        file=sys.stderr,
-    )
 
     async def controller(p, stop) -> None:
         await _drive(p, stop, state, lines, malformed, args.rate)
 
     with pipeline_context(settings) as p:
+        print(
+            f"topictrack demo: {len(lines)} events from {len(sample_stream.STORIES)} stories "
+            f"(seed {args.seed}) + {len(malformed)} malformed; "
+            f"broker {p.settings.broker.bootstrap_servers}; API http://{settings.web_host}:"
+            f"{settings.web_port}; data in {settings.data_dir}",
+            file=sys.stderr,
+        )
         code = run_pipeline(p, controller)
         summary = _summary(p, state, time.monotonic() - started)
     print(summary)

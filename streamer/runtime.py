@@ -35,6 +35,8 @@ class Runtime:
     #: Last time (monotonic) any counter moved: the demo's idle detector.
     last_progress: float = field(default_factory=time.monotonic)
     ready: bool = False
+    #: Start-up work still running (e.g. "model"); the worker is ready when empty.
+    starting: set[str] = field(default_factory=set)
     model: str = ""
 
     def bump(self, name: str, n: int = 1) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -53,12 +54,23 @@ def run_pipeline(
         if not stopping:
             stopping.append(asyncio.ensure_future(worker.stop()))
 
+    p.extra["stop"] = stop
+
     @p.app.task
     async def _ready() -> None:
         deadline = time.monotonic() + READY_TIMEOUT
-        while not p.app.consumer.assignment():
+        # Ready = partitions assigned and start-up work (the model) done, so the
+        # demo's clock and /healthz do not count model loading as processing.
+        while not p.app.consumer.assignment() or p.runtime.starting:
+            if p.extra.get("fatal"):
+                return
             if time.monotonic() > deadline:
-                log.error("no partitions assigned after %ss; is the broker up?", READY_TIMEOUT)
+                log.error(
+                    "not ready after %ss (partitions %s, waiting for %s)",
+                    READY_TIMEOUT,
+                    sorted(p.app.consumer.assignment()),
+                    sorted(p.runtime.starting),
+                )
                 break
             await asyncio.sleep(0.1)
         p.runtime.ready = True
@@ -94,6 +106,9 @@ def run_pipeline(
         for f in runtime_file:
             f.unlink(missing_ok=True)
     if p.extra.get("controller_failed"):
+        code = code or 1
+    if p.extra.get("fatal"):
+        print(f"topictrack: {p.extra['fatal']}", file=sys.stderr)
         code = code or 1
     # Faust closed its event loop; give later code a fresh one.
     asyncio.set_event_loop(asyncio.new_event_loop())

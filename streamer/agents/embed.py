@@ -86,15 +86,19 @@ def register(p: Pipeline) -> None:
                 p.runtime.model = f"{name} on {emb.device}"
         return state["embedder"]
 
+    p.runtime.starting.add("model")
+
     @p.app.task
     async def warm_up() -> None:
         # Load the model at start, not on the first event: the first batch then
         # measures the pipeline, and a bad --model fails loudly right away.
         try:
             await embedder()
-        except Exception:
+        except Exception as exc:
             log.exception("cannot load the embedding model %r", s.model or "(default)")
-            p.runtime.bump("embed.model_errors")
+            p.fail(f"cannot load the embedding model {s.model or '(default)'}: {exc!r}")
+        finally:
+            p.runtime.starting.discard("model")
 
     batch_size = s.embed_batch or (1024 if s.device.startswith("cuda") else 64)
 

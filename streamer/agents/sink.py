@@ -16,7 +16,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
 
 from streamer.agents.acks import Held, headers_of
@@ -121,7 +121,23 @@ def register(p: Pipeline) -> None:
     # The store's calls block (chdb runs in process); keep them off the loop.
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sink-store")
 
+    inflight: list[Future] = []
+
+    def submit(fn, *args) -> asyncio.Future:
+        cf = pool.submit(fn, *args)
+        inflight[:] = [cf]
+        return asyncio.wrap_future(cf)
+
     async def sink(stream) -> None:
+        try:
+            await _consume(stream)
+        finally:
+            # Cancelled mid-insert, the insert thread still runs: let it finish
+            # before the store is closed under it.
+            for cf in inflight:
+                wait([cf], timeout=60)
+
+    async def _consume(stream) -> None:
         async for events in stream.take_events(s.sink_batch, within=s.sink_within):
             held = Held(events)
             messages = [
@@ -134,7 +150,7 @@ def register(p: Pipeline) -> None:
                 )
                 for ev in events
             ]
-            await write_round(p, pool, messages)
+            await write_round(p, submit, messages)
             held.release()
 
     p.agent(p.topics.sink_channel(), name="sink")(sink)
@@ -142,14 +158,13 @@ def register(p: Pipeline) -> None:
 
 async def write_round(
     p: Pipeline,
-    pool: ThreadPoolExecutor,
+    submit: Callable[..., Any],
     messages: Sequence[tuple[str, int, int, bytes, list[tuple[str, bytes]]]],
     sleep: Callable[[float], Any] = asyncio.sleep,
 ) -> None:
     """Insert one round; returns only when every row is stored or dead-lettered."""
     rt = p.runtime
     tables, bad = rows_by_table(messages)
-    loop = asyncio.get_running_loop()
     # Topics before events: a reader that sees an event's topic id finds the topic.
     order = ["topics", "events", "alerts", "dead_letters"]
     pending = [(t, tables[t]) for t in order if t in tables]
@@ -157,9 +172,7 @@ async def write_round(
     while pending:
         table, rows = pending[0]
         try:
-            inserted, rejected = await loop.run_in_executor(
-                pool, insert_resilient, p.store, table, rows
-            )
+            inserted, rejected = await submit(insert_resilient, p.store, table, rows)
         except TransientStoreError as exc:
             delay = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)]
             attempt += 1
@@ -180,7 +193,7 @@ async def write_round(
         rt.bump("sink.rejected", len(bad))
         while True:
             try:
-                await loop.run_in_executor(pool, p.store.insert, "dead_letters", bad)
+                await submit(p.store.insert, "dead_letters", bad)
                 rt.bump("sink.dead_letters", len(bad))
                 break
             except TransientStoreError as exc:

@@ -38,27 +38,37 @@ def register(p: Pipeline, tracker: Tracker | None = None) -> Tracker:
     tracker.load(keep_offsets=not s.ephemeral_broker)
     _publish_summaries(p, tracker)
 
+    held = Held()
+    # Serialises a batch (learn + publish) against checkpoints, so a checkpoint
+    # only ever sees engines that hold exactly what was published.
+    lock = asyncio.Lock()
+    last = [time.monotonic()]
+
+    async def checkpoint() -> None:
+        """Save engines and offsets, then let the offsets they cover commit."""
+        async with lock:
+            if not len(held):
+                return
+            await asyncio.wrap_future(pool.submit(tracker.save))
+            held.release()
+            last[0] = time.monotonic()
+            p.runtime.bump("track.checkpoints")
+
     async def track(stream) -> None:
-        held = Held()
-        last_checkpoint = time.monotonic()
-        # True while the engines hold exactly what was published: only such a
-        # state may be checkpointed.
         clean = True
         try:
             async for events in stream.take_events(s.track_batch, within=s.track_within):
-                held.add(events)
-                batches = await _decode(p, tracker, events)
-                clean = False
-                outputs = await asyncio.wrap_future(pool.submit(_learn, tracker, batches))
-                await _publish(p, outputs)
-                clean = True
-                for ev in events:
-                    tracker.mark(ev.message.topic, ev.message.partition, ev.message.offset)
-                if time.monotonic() - last_checkpoint >= s.checkpoint_interval:
-                    await asyncio.wrap_future(pool.submit(tracker.save))
-                    p.runtime.bump("track.checkpoints")
-                    held.release()
-                    last_checkpoint = time.monotonic()
+                async with lock:
+                    held.add(events)
+                    batches = await _decode(p, tracker, events)
+                    clean = False
+                    outputs = await asyncio.wrap_future(pool.submit(_learn, tracker, batches))
+                    await _publish(p, outputs)
+                    clean = True
+                    for ev in events:
+                        tracker.mark(ev.message.topic, ev.message.partition, ev.message.offset)
+                if time.monotonic() - last[0] >= s.checkpoint_interval:
+                    await checkpoint()
         finally:
             if clean:
                 try:
@@ -76,6 +86,12 @@ def register(p: Pipeline, tracker: Tracker | None = None) -> Tracker:
                     "%d message(s) will be redelivered",
                     len(held),
                 )
+
+    @p.app.timer(interval=s.checkpoint_interval)
+    async def idle_checkpoint() -> None:
+        # When input pauses no batch comes to trigger the checkpoint.
+        if len(held) and time.monotonic() - last[0] >= s.checkpoint_interval:
+            await checkpoint()
 
     p.agent(p.topics.embedded, name="track")(track)
     return tracker
