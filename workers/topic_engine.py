@@ -540,7 +540,11 @@ class TopicTrackEngine:
         is as precise as the posts that built it, however long it was quiet.
         """
         w = mat.weight[rows]
-        sq = (np.linalg.norm(mat.sums[rows], axis=1) / np.maximum(w, 1e-300)) ** 2
+        # The mean of unit vectors has norm <= 1; a topic emptied by a split
+        # (weight ~0) has no mean post and counts as perfectly tight.
+        ratio = np.ones(len(rows))
+        np.divide(np.linalg.norm(mat.sums[rows], axis=1), w, out=ratio, where=w > 0)
+        sq = np.minimum(ratio, 1.0) ** 2
         ids = mat.ids[rows]
         n = w * np.exp(-self.decay_rate * (self.meta["updated_at"][ids] - self.landmark))
         return n, sq
@@ -664,6 +668,7 @@ class TopicTrackEngine:
         child = self._new_topic_id(float(ts[plan.child_rows].min()))
         self.meta["split_from"][child] = topic_id
         self.meta["size"][child] = len(plan.child_rows)
+        self.meta["size"][topic_id] -= len(plan.child_rows)
         self.meta["updated_at"][child] = float(ts[plan.child_rows].max())
         self.live.sums[row] -= child_sum
         self.live.weight[row] = max(self.live.weight[row] - child_w, 0.0)
