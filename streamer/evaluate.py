@@ -29,6 +29,18 @@ TABLE: tuple[tuple[str, str, str], ...] = (
     ("npmi_coherence", "NPMI coherence", "{:.3f}"),
     ("topic_diversity", "topic diversity", "{:.3f}"),
     ("engine_docs_per_s", "engine docs/s", "{:,.0f}"),
+    ("alerts_total", "alerts", "{:,}"),
+    ("alerts_recall", "alert recall", "{:.3f}"),
+    ("alerts_precision", "alert precision", "{:.3f}"),
+    ("alerts_median_delay_docs", "alert median delay (docs)", "{:.1f}"),
+    ("alerts_p90_delay_docs", "alert p90 delay (docs)", "{:.1f}"),
+    ("alerts_median_delay_minutes", "alert median delay (min)", "{:,.1f}"),
+    ("false_alarms_per_day", "false alarms per day", "{:.3f}"),
+    ("naive_alerts_total", "naive: alerts (every birth)", "{:,}"),
+    ("naive_alerts_recall", "naive: alert recall", "{:.3f}"),
+    ("naive_alerts_precision", "naive: alert precision", "{:.3f}"),
+    ("naive_alerts_median_delay_docs", "naive: median delay (docs)", "{:.1f}"),
+    ("naive_false_alarms_per_day", "naive: false alarms per day", "{:.3f}"),
     ("rss_mb_after_10k", "RSS after 10k docs (MB)", "{:,.0f}"),
     ("rss_mb_end", "RSS at end (MB)", "{:,.0f}"),
     ("peak_rss_mb", "peak RSS (MB)", "{:,.0f}"),
@@ -57,6 +69,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         help="micro-batch of the replay (default: %(default)s, as the track agent)",
     )
     p.add_argument(
+        "--batch-span",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="also close a micro-batch once it spans this much event time (models living "
+        "through the stream: 3600 = a 3600x replay through a 1 s batching window)",
+    )
+    p.add_argument("--no-alerts", action="store_true", help="skip the alerting evaluation")
+    p.add_argument(
         "--engine",
         "--clusterer",
         dest="engine",
@@ -81,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
     from workers.embedding_cache import cache_key, cached_embeddings, file_digest
     from workers.engines import make_engine
     from workers.evaluation import (
+        AlertReplay,
         StreamFormatError,
         load_labeled_stream,
         replay,
@@ -94,6 +116,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.limit is not None and args.limit < 1:
         print("topictrack eval: --limit must be >= 1", file=sys.stderr)
+        return 2
+    if args.batch_span is not None and args.batch_span <= 0:
+        print("topictrack eval: --batch-span must be > 0", file=sys.stderr)
         return 2
     if args.batch_size < 1:
         print("topictrack eval: --batch-size must be >= 1", file=sys.stderr)
@@ -137,13 +162,26 @@ def run(args: argparse.Namespace) -> int:
         print(f"topictrack eval: {exc}", file=sys.stderr)
         return 2
     terms = tokenize_stream(stream)
-    result = replay(engine, embeddings, stream, terms, args.batch_size, progress=not args.quiet)
+    alerting = None if args.no_alerts else AlertReplay(engine, stream)
+    result = replay(
+        engine,
+        embeddings,
+        stream,
+        terms,
+        args.batch_size,
+        on_batch=alerting,
+        progress=not args.quiet,
+        batch_span_s=args.batch_span,
+    )
     metrics = score(engine, stream, terms, result)
+    if alerting is not None:
+        metrics.update(alerting.scores())
     metrics.update(
         {
             "file": str(path),
             "model": model_name,
             "batch_size": args.batch_size,
+            "batch_span_s": args.batch_span,
             "engine_params": params,
         }
     )

@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from workers.alert_metrics import AlertRecord, alert_scores, majority_label
+from workers.alerts import Alert, AlertDetector, AlertSettings
 from workers.metrics import bcubed, npmi_coherence, partition_scores, topic_diversity
 from workers.tokenize import tokenize_many
 from workers.topic_types import TopicEngine
@@ -135,21 +137,46 @@ class Replay:
     rss_end: float = float("nan")
 
 
+def batch_bounds(ts: np.ndarray, max_docs: int, max_span_s: float | None) -> list[tuple[int, int]]:
+    """Micro-batches ``[start, stop)`` of at most ``max_docs`` spanning at most ``max_span_s``.
+
+    Without a span every batch is full: the track agent under load. With a
+    span, a quiet stretch of the stream is processed a few posts at a time,
+    as when living through it (e.g. 3600 s = a replay at 3600x real time
+    through the agent's one-second batching window).
+    """
+    n = len(ts)
+    if max_span_s is None:
+        return [(s, min(n, s + max_docs)) for s in range(0, n, max_docs)]
+    bounds = []
+    start = 0
+    while start < n:
+        limit = min(n, start + max_docs)
+        # First position past the span, within the doc limit (ts is sorted).
+        stop = int(np.searchsorted(ts[start:limit], ts[start] + max_span_s, side="right")) + start
+        stop = max(stop, start + 1)
+        bounds.append((start, stop))
+        start = stop
+    return bounds
+
+
 def replay(
     engine: TopicEngine,
     embeddings: np.ndarray,
     stream: LabeledStream,
     terms: Sequence[list[str]],
     batch_size: int = DEFAULT_BATCH,
-    on_batch: Callable[[int, Any], None] | None = None,
+    on_batch: Callable[[int, int, Any, np.ndarray], None] | None = None,
     progress: bool = True,
+    batch_span_s: float | None = None,
 ) -> Replay:
     """Feed the engine in micro-batches, in order, and time only the engine.
 
     Tokenising is done beforehand (the pipeline does it in the scale-out
     embed stage), so ``engine_seconds`` is the single-writer track stage's
     own cost. Time is CPU time of this process, which the other processes of
-    a shared machine do not inflate.
+    a shared machine do not inflate. ``on_batch(start, stop, result, pred)``
+    sees every batch after it was processed (alerting runs there).
     """
     n = len(stream)
     pred = np.full(n, -1, dtype=np.int64)
@@ -157,8 +184,7 @@ def replay(
     rss_probe = float("nan")
     report_every = max(n // 10, 1)
     next_report = report_every
-    for start in range(0, n, batch_size):
-        stop = min(n, start + batch_size)
+    for start, stop in batch_bounds(stream.ts, batch_size, batch_span_s):
         t0 = time.process_time()
         res = engine.learn_many(
             embeddings[start:stop],
@@ -170,7 +196,7 @@ def replay(
         spent += time.process_time() - t0
         pred[start:stop] = res.topic_ids
         if on_batch is not None:
-            on_batch(start, res)
+            on_batch(start, stop, res, pred)
         if start < RSS_PROBE_DOCS <= stop:
             rss_probe = rss_mb()
         if progress and stop >= next_report:
@@ -183,6 +209,39 @@ def replay(
     if progress:
         sys.stderr.write("\n")
     return Replay(pred=pred, engine_seconds=spent, rss_at_probe=rss_probe, rss_end=rss_mb())
+
+
+class AlertReplay:
+    """Runs the alert detector (and the naive rule: alert on every birth) during a replay."""
+
+    def __init__(
+        self, engine: TopicEngine, stream: LabeledStream, settings: AlertSettings | None = None
+    ) -> None:
+        self.engine = engine
+        self.stream = stream
+        # Wall-clock creation time is irrelevant to a replay: keep alerts deterministic.
+        self.detector = AlertDetector(settings=settings, clock=lambda: 0.0)
+        self.records: list[AlertRecord] = []
+        self.naive: list[AlertRecord] = []
+        self.alerts: list[Alert] = []
+
+    def __call__(self, start: int, stop: int, result: Any, pred: np.ndarray) -> None:
+        labels = self.stream.labels
+        for alert in self.detector.observe(self.engine, result, self.stream.ts[start:stop]):
+            self.alerts.append(alert)
+            name = majority_label(pred, labels, alert.topic_id, stop)
+            self.records.append(
+                AlertRecord(alert.window_end, stop, alert.topic_id, alert.kind, name)
+            )
+        for event in result.lineage:
+            if event.kind == "born":
+                name = majority_label(pred, labels, event.topic_id, stop)
+                self.naive.append(AlertRecord(event.ts, stop, event.topic_id, "born", name))
+
+    def scores(self) -> dict[str, float]:
+        out = alert_scores(self.records, self.stream.labels, self.stream.ts)
+        out.update(alert_scores(self.naive, self.stream.labels, self.stream.ts, "naive_alerts"))
+        return out
 
 
 def topic_word_lists(engine: TopicEngine, min_size: int = 5, k: int = 10) -> list[list[str]]:
