@@ -57,9 +57,7 @@ def alert_scores(
         if rec.label is not None and rec.label not in named:
             named[rec.label] = rec
             precise += 1
-    delays_docs = [
-        int(np.sum(label_arr[: rec.docs_seen] == lab)) for lab, rec in named.items()
-    ]
+    delays_docs = [int(np.sum(label_arr[: rec.docs_seen] == lab)) for lab, rec in named.items()]
     delays_min = [(rec.ts - ts[first_idx[lab]]) / 60.0 for lab, rec in named.items()]
     days = max((float(ts[-1]) - float(ts[0])) / 86400.0, 1e-9) if len(ts) else 1.0
     n = len(records)

@@ -37,7 +37,9 @@ class TrendSettings:
     def __post_init__(self) -> None:
         b = self.bucket_s
         if b < 1 or self.window_s < b or self.window_s % b:
-            raise ValueError(f"window must be a whole number of {b:g} s buckets, got {self.window_s}")
+            raise ValueError(
+                f"window must be a whole number of {b:g} s buckets, got {self.window_s}"
+            )
         if self.baseline_s < self.window_s or self.baseline_s % b:
             raise ValueError("baseline must be whole buckets, at least as long as the window")
         if self.min_support < 1:
