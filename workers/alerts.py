@@ -126,7 +126,7 @@ class AlertDetector:
         s = self.settings
         self.clock = clock
         self.trend = TrendCounter(s.trend_settings())
-        self.young: dict[int, float] = {}  # topic -> birth (event time), still eligible for "new"
+        self.young: dict[int, float] = {}  # topics still eligible for "new" -> when born
         self.alerted: dict[int, float] = {}  # topic -> event time of its last alert
         self.disarmed: set[int] = set()  # topics whose burst has not yet subsided
         # Recently alerted topics: (event time, topic, top-5 keywords, centroid).
@@ -161,12 +161,14 @@ class AlertDetector:
     def _new_topics(self, engine: TopicEngine, now: float) -> list[Alert]:
         s = self.settings
         out = []
-        for tid, born in list(self.young.items()):
-            if now - born > s.new_within_s or tid in self.alerted:
+        for tid in list(self.young):
+            if tid in self.alerted:
                 del self.young[tid]
                 continue
             view = engine.topic(tid)
-            if view.status == "merged":
+            # "Quickly" counts from the topic's first post, not from when the
+            # buffer let it be born.
+            if view.status == "merged" or now - view.born_at > s.new_within_s:
                 del self.young[tid]
                 continue
             if view.size < s.new_min_docs:

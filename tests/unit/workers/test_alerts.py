@@ -1,0 +1,115 @@
+"""Emerging-topic alerts and trending, fed by the real engine on synthetic streams."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import numpy as np
+import pytest
+
+from schemas import SCHEMA_DIR
+from tests.unit.workers.synthetic import DIM, centres, posts, texts_for
+from workers.alerts import AlertDetector, AlertSettings
+from workers.engine_config import EngineConfig
+from workers.topic_engine import TopicTrackEngine
+from workers.trending import TrendCounter, TrendSettings, trend_score
+
+HOUR = 3600.0
+T0 = 1_700_000_000.0
+
+
+def run(eng, det, centre, n, t0, spacing, words, seed):
+    """Feed ``n`` posts of ``centre`` one small batch at a time; return the alerts."""
+    alerts = []
+    x = posts(centre, n, seed=seed)
+    ts = t0 + spacing * np.arange(n)
+    texts = texts_for(words, n, seed=seed)
+    for s in range(0, n, 4):
+        res = eng.learn_many(x[s : s + 4], ts[s : s + 4], texts[s : s + 4])
+        alerts += det.observe(eng, res, ts[s : s + 4])
+    return alerts
+
+
+def test_a_new_story_alerts_once_when_it_reaches_support() -> None:
+    eng = TopicTrackEngine(DIM)
+    det = AlertDetector(settings=AlertSettings(new_min_docs=10), clock=lambda: 123.0)
+    c = centres(1, seed=1)[0]
+    alerts = run(eng, det, c, 40, T0, 60.0, ["quake", "magnitude"], 1)
+    assert [a.kind for a in alerts] == ["new"]
+    a = alerts[0]
+    assert a.topic_id == 1 and a.size >= 10
+    assert set(a.keywords[:2]) == {"quake", "magnitude"}
+    assert a.examples and a.created_at == 123.0
+    assert a.first_seen == T0
+    schema = json.loads((SCHEMA_DIR / "alert.schema.json").read_text())
+    jsonschema.validate(a.to_dict(), schema)
+    # Same input, same alert id: sinks deduplicate redeliveries on it.
+    eng2, det2 = TopicTrackEngine(DIM), AlertDetector(settings=AlertSettings(new_min_docs=10))
+    assert run(eng2, det2, c, 40, T0, 60.0, ["quake", "magnitude"], 1)[0].alert_id == a.alert_id
+
+
+def test_slow_chatter_never_alerts_as_new() -> None:
+    eng = TopicTrackEngine(DIM, EngineConfig(half_life_s=7 * 24 * HOUR))
+    det = AlertDetector(settings=AlertSettings(new_min_docs=10, new_within_s=24 * HOUR))
+    # 30 posts, one every 6 hours: ten posts take 2.5 days, longer than the new window.
+    alerts = run(eng, det, centres(1, seed=2)[0], 30, T0, 6 * HOUR, ["chat"], 2)
+    assert alerts == []
+
+
+def test_an_established_topic_bursting_alerts_once_with_hysteresis() -> None:
+    eng = TopicTrackEngine(DIM, EngineConfig(half_life_s=7 * 24 * HOUR))
+    det = AlertDetector(settings=AlertSettings(new_min_docs=1000))  # no "new" alerts here
+    c = centres(1, seed=3)[0]
+    # Four days at one post per hour: established, with a steady baseline.
+    quiet = run(eng, det, c, 96, T0, HOUR, ["market"], 3)
+    assert quiet == []
+    # Then 60 posts in half an hour, twice (the second inside the cooldown).
+    burst1 = run(eng, det, c, 60, T0 + 96 * HOUR, 30.0, ["market"], 4)
+    burst2 = run(eng, det, c, 60, T0 + 100 * HOUR, 30.0, ["market"], 5)
+    assert [a.kind for a in burst1] == ["burst"]
+    assert burst1[0].score >= 6.0
+    assert burst2 == []
+
+
+def test_merging_two_alerted_topics_does_not_realert() -> None:
+    det = AlertDetector(settings=AlertSettings(new_min_docs=5))
+
+    class Result:
+        def __init__(self, lineage):
+            self.topic_ids = np.array([], dtype=np.int64)
+            self.lineage = lineage
+
+    from workers.topic_types import LineageEvent
+
+    det.alerted = {1: T0, 2: T0}
+    det.observe(None, Result([LineageEvent("merged", 2, T0 + 1, other=1)]), np.array([T0 + 1]))
+    assert 2 not in det.alerted and det.alerted[1] == T0
+    assert 1 not in det.young
+
+
+def test_settings_are_validated() -> None:
+    with pytest.raises(ValueError, match="hysteresis"):
+        AlertSettings(burst_score=2.0, burst_rearm_score=3.0)
+    with pytest.raises(ValueError):
+        TrendSettings(window_s=90.0)
+
+
+def test_trend_counter_ranks_growth_over_baseline_with_support() -> None:
+    tc = TrendCounter(TrendSettings(window_s=15 * 60, baseline_s=24 * HOUR, min_support=5))
+    minutes = T0 + 60 * np.arange(24 * 60)
+    # Topic 1: 2 posts every minute all day (big but flat). Topic 2: silent, then 20 in 10 min.
+    tc.add(np.ones(len(minutes), dtype=np.int64), minutes)
+    tc.add(np.ones(len(minutes), dtype=np.int64), minutes)
+    burst_ts = minutes[-1] - 60 * np.arange(10)
+    tc.add(np.full(20, 2), np.repeat(burst_ts, 2))
+    tc.add(np.array([3, 3]), np.array([minutes[-1], minutes[-1]]))  # two posts: no support
+    rows = tc.ranking()
+    assert [r.topic_id for r in rows] == [2, 1]
+    assert rows[0].window_count == 20 and rows[0].growth > 10
+    assert rows[1].window_count == 30
+    win, base = tc.window_counts([1])
+    assert trend_score(win, base, 900, 86400)[0] == pytest.approx(rows[1].score)
+    # A late post inside the span lands in its own minute, not the newest.
+    tc.add(np.array([3]), np.array([minutes[0] + 30]))
+    assert tc.window_counts([3])[1][0] == 1
