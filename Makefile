@@ -16,7 +16,7 @@ demo: $(STAMP)
 	$(BIN)/topictrack demo
 
 test: $(STAMP)
-	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/pytest
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -11,7 +11,6 @@ import json
 
 import pytest
 from conftest import Worker, cli, tansu_on
-from kafka import KafkaProducer
 
 from streamer import queries
 from streamer.store import open_store
@@ -48,6 +47,8 @@ def _pipeline(tmp_path, crisis_lines, store_url: str) -> None:
         for n in bad_lines:
             assert f"line {n}:" in res.stdout
         # A careless producer sends them anyway: the worker must dead-letter them.
+        from kafka import KafkaProducer
+
         prod = KafkaProducer(bootstrap_servers=w.broker)
         for bad in MALFORMED:
             prod.send("events", key=b"default", value=bad)
