@@ -56,6 +56,8 @@ def clickhouse_url() -> str:
     """A fresh database on the server named by TOPICTRACK_CLICKHOUSE_URL (skips without it)."""
     url = os.environ.get("TOPICTRACK_CLICKHOUSE_URL")
     if not url:
+        if os.environ.get("TOPICTRACK_REQUIRE_CLICKHOUSE") == "1":
+            pytest.fail("TOPICTRACK_REQUIRE_CLICKHOUSE=1 but TOPICTRACK_CLICKHOUSE_URL is not set")
         pytest.skip(
             "TOPICTRACK_CLICKHOUSE_URL is not set: no ClickHouse server to test against "
             "(.ci/run starts one and sets it)"
