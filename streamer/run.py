@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 
 from streamer.config import ALL_TOPICS, BrokerSpec, Settings
 from streamer.options import add_pipeline_options, settings_from_args
@@ -58,6 +59,7 @@ def pipeline_context(settings: Settings, tracker=None) -> Iterator:
 
     quiet_kafka_logging()
     check_port_free(settings.web_host, settings.web_port)
+    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
     with contextlib.ExitStack() as stack:
         store = None
         if "sink" in settings.agents:

@@ -150,7 +150,18 @@ def register(p: Pipeline) -> None:
                 )
                 for ev in events
             ]
-            await write_round(p, submit, messages)
+            while True:
+                try:
+                    await write_round(p, submit, messages)
+                    break
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    # Unexpected (a bug, not bad data: that is dead-lettered).
+                    # Never drop the round: retry it, loudly, until it goes in.
+                    log.exception("sink: round of %d messages failed; retrying", len(messages))
+                    p.runtime.bump("sink.round_errors")
+                    await asyncio.sleep(RETRY_DELAYS[-1])
             held.release()
 
     p.agent(p.topics.sink_channel(), name="sink")(sink)

@@ -63,7 +63,17 @@ def register(p: Pipeline, tracker: Tracker | None = None) -> Tracker:
                     batches = await _decode(p, tracker, events)
                     clean = False
                     outputs = await asyncio.wrap_future(pool.submit(_learn, tracker, batches))
-                    await _publish(p, outputs)
+                    try:
+                        await _publish(p, outputs)
+                    except Exception as exc:
+                        # Nothing may vanish silently: record the inputs whose
+                        # output could not be published (if even that fails,
+                        # the agent crashes and the offsets stay uncommitted).
+                        log.exception("track: publishing a batch failed")
+                        for ev in events:
+                            reason = f"track: publish failed: {exc!r}"
+                            await (await p.send_dead_letter(ev.value, reason, "track", ev))
+                        p.runtime.bump("track.dead_lettered", len(events))
                     clean = True
                     for ev in events:
                         tracker.mark(ev.message.topic, ev.message.partition, ev.message.offset)

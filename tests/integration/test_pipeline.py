@@ -146,3 +146,86 @@ def test_demo_small(tmp_path):
     banner = next(ln for ln in res.stderr.splitlines() if ln.startswith("topictrack demo:"))
     broker = banner.split("broker ")[1].split()[0].rstrip(";,")
     assert tansu_on(broker) == []
+
+
+def test_stages_as_separate_workers(tmp_path, crisis_lines):
+    """embed, track and sink in three processes against one (external) broker."""
+    import subprocess
+    import sys
+    import time
+
+    from conftest import REPO, free_port
+
+    from streamer.broker import EmbeddedBroker
+
+    lines = crisis_lines[:100]
+    (tmp_path / "in.jsonl").write_bytes(b"\n".join(lines))
+    store_url = f"chdb:{tmp_path / 'chdb'}"
+    with EmbeddedBroker() as b:
+        url = f"kafka://{b.bootstrap_servers}"
+        ports = {a: free_port() for a in ("embed", "track", "sink")}
+        procs = {}
+        logs = {}
+        try:
+            for agent, port in ports.items():
+                logs[agent] = open(tmp_path / f"{agent}.log", "w")  # noqa: SIM115
+                procs[agent] = subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "streamer.cli",
+                        "worker",
+                        "--agents",
+                        agent,
+                        "--broker",
+                        url,
+                        "--store",
+                        store_url,
+                        "--data-dir",
+                        str(tmp_path / agent),
+                        "--web-port",
+                        str(port),
+                    ],
+                    cwd=REPO,
+                    stdout=logs[agent],
+                    stderr=subprocess.STDOUT,
+                )
+            res = cli("produce", str(tmp_path / "in.jsonl"), "--broker", url, "--quiet")
+            assert res.returncode == 0, res.stdout + res.stderr
+
+            def stats(agent):
+                import urllib.request
+
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{ports[agent]}/stats", timeout=5
+                ) as r:
+                    return json.load(r)["counters"]
+
+            deadline = time.monotonic() + 240
+            while time.monotonic() < deadline:
+                try:
+                    if stats("sink").get("sink.events", 0) >= len(lines):
+                        break
+                except OSError:
+                    pass
+                for agent, proc in procs.items():
+                    assert proc.poll() is None, (tmp_path / f"{agent}.log").read_text()[-3000:]
+                time.sleep(0.5)
+            else:
+                raise AssertionError(
+                    "\n".join((tmp_path / f"{a}.log").read_text()[-2000:] for a in procs)
+                )
+            assert stats("embed").get("embed.embedded") == len(lines)
+            assert stats("track").get("track.assigned") == len(lines)
+            shown = cli("topics", "--data-dir", str(tmp_path / "track"), "--json")
+            assert json.loads(shown.stdout)["source"].startswith("worker pid")
+        finally:
+            for proc in procs.values():
+                proc.send_signal(2)
+            for agent, proc in procs.items():
+                try:
+                    assert proc.wait(60) == 0, (tmp_path / f"{agent}.log").read_text()[-3000:]
+                finally:
+                    logs[agent].close()
+    with open_store(store_url) as store:
+        assert store.query("SELECT count() AS n FROM events FINAL")[0]["n"] == len(lines)
