@@ -387,13 +387,6 @@ class TopicTrackEngine:
     def _status(self, topic_id: int) -> int:
         return int(self.meta["status"][topic_id])
 
-    @staticmethod
-    def _mean_by_row(rows: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        uniq, inv = np.unique(rows, return_inverse=True)
-        sums = np.bincount(inv, weights=values)
-        counts = np.bincount(inv)
-        return uniq, sums / counts
-
     def _absorb(
         self, x: np.ndarray, ts: np.ndarray, fw: np.ndarray, rows: np.ndarray, sign: int = 1
     ) -> list[int]:
