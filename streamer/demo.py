@@ -97,6 +97,9 @@ def run(args: argparse.Namespace) -> int:
         summary = _summary(p, state, time.monotonic() - started)
     print(summary)
     if not state.finished:
+        if not state.errors:
+            print("topictrack demo: interrupted", file=sys.stderr)
+            return 130
         print("topictrack demo: did not finish: " + "; ".join(state.errors), file=sys.stderr)
         return code or 1
     return code
@@ -162,7 +165,7 @@ def _summary(p, state: DemoRun, wall: float) -> str:
     lines.extend(render(top, recent, limit=12))
     lines.append("")
     lines.append("summary")
-    lines.append(f"  events sent        {state.valid}")
+    lines.append(f"  events generated   {state.valid}")
     lines.append(
         f"  events stored      {totals['events']} (distinct ids), {totals['assigned']} with a topic"
     )
