@@ -31,6 +31,10 @@ ORDER BY version
 """
 
 
+#: Rows for an insert: a list of dicts keyed by column, or a dict of columns.
+Rows = Sequence[Mapping[str, Any]] | Mapping[str, Sequence[Any]]
+
+
 class StoreError(RuntimeError):
     """A store operation failed."""
 
@@ -113,9 +117,19 @@ class Store(abc.ABC):
             for row in rows
         ]
 
-    def insert(self, table: str, rows: Sequence[Mapping[str, Any]]) -> int:
-        """Insert rows (dicts keyed by column) into one of the sink's tables; returns the count."""
+    def insert(self, table: str, rows: Rows) -> int:
+        """Insert into one of the sink's tables; returns the row count.
+
+        ``rows`` is a list of dicts keyed by column, or columns: a dict of
+        equally long lists (missing optional columns get neutral values).
+        """
         spec = TABLES[table]
+        if isinstance(rows, Mapping):
+            lengths = {len(v) for v in rows.values()}
+            if len(lengths) > 1:
+                raise ValueError(f"columns of unequal length: {sorted(lengths)}")
+            n = lengths.pop() if lengths else 0
+            rows = [{k: v[i] for k, v in rows.items()} for i in range(n)]
         if not rows:
             return 0
         converted = spec.convert_many(rows)
@@ -123,16 +137,16 @@ class Store(abc.ABC):
             self._insert_rows(spec.name, spec.column_names, converted)
         return len(converted)
 
-    def insert_events(self, rows: Sequence[Mapping[str, Any]]) -> int:
+    def insert_events(self, rows: Rows) -> int:
         return self.insert("events", rows)
 
-    def insert_topics(self, rows: Sequence[Mapping[str, Any]]) -> int:
+    def insert_topics(self, rows: Rows) -> int:
         return self.insert("topics", rows)
 
-    def insert_alerts(self, rows: Sequence[Mapping[str, Any]]) -> int:
+    def insert_alerts(self, rows: Rows) -> int:
         return self.insert("alerts", rows)
 
-    def insert_dead_letters(self, rows: Sequence[Mapping[str, Any]]) -> int:
+    def insert_dead_letters(self, rows: Rows) -> int:
         return self.insert("dead_letters", rows)
 
     def applied_migrations(self) -> dict[int, str]:

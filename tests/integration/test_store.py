@@ -114,6 +114,17 @@ def test_alerts_and_dead_letters(store):
     assert store.query("SELECT count() AS n FROM dead_letters FINAL")[0]["n"] == 2
 
 
+def test_columnar_insert(store):
+    store.insert_events({"event_id": ["c1", "c2"], "ts": [1, 2], "topic_id": [5, 6]})
+    rows = store.query("SELECT event_id, topic_id, user_id FROM events ORDER BY event_id")
+    assert rows == [
+        {"event_id": "c1", "topic_id": 5, "user_id": ""},
+        {"event_id": "c2", "topic_id": 6, "user_id": ""},
+    ]
+    with pytest.raises(ValueError):
+        store.insert_events({"event_id": ["a"], "ts": [1, 2]})
+
+
 def test_parameters_are_escaped(store):
     store.insert_events([event(1)])
     tricky = "x' OR '1'='1"
