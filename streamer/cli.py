@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from streamer.broker import BrokerError
     from streamer.checkpoint import CheckpointError
+    from streamer.config import ConfigError
     from streamer.store import StoreError
 
     parser = build_parser()
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"topictrack {args.command}: interrupted", file=sys.stderr)
         return 130
-    except (StoreError, BrokerError, CheckpointError) as exc:
+    except (StoreError, BrokerError, CheckpointError, ConfigError) as exc:
         print(f"topictrack {args.command}: {exc}", file=sys.stderr)
         return 1
 

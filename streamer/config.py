@@ -30,6 +30,10 @@ DEFAULT_CLICKHOUSE_PORT = 9000
 DEFAULT_CLICKHOUSE_DB = "topictrack"
 
 
+class ConfigError(ValueError):
+    """A bad option value, reported to the user without a traceback."""
+
+
 @dataclass(frozen=True)
 class BrokerSpec:
     """``embedded`` (start tansu here) or a list of ``host:port`` bootstrap servers."""

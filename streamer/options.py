@@ -9,6 +9,16 @@ from pathlib import Path
 from streamer.config import DEFAULT_WEB_PORT, Settings, parse_agents, parse_broker_url
 
 
+def _json_object(text: str) -> dict:
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError("must be a JSON object")
+    return value
+
+
 def add_pipeline_options(
     p: argparse.ArgumentParser, *, data_dir: str = "data", web_port: int | None = DEFAULT_WEB_PORT
 ) -> None:
@@ -38,7 +48,7 @@ def add_pipeline_options(
     g.add_argument(
         "--engine-params",
         default="{}",
-        type=json.loads,
+        type=_json_object,
         help="engine parameters as JSON, e.g. '{\"threshold\": 0.5}'",
     )
     g.add_argument("--partitions", type=int, default=1, help="partitions per topic when created")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from streamer.agents.acks import Held
 from streamer.codec import CodecError, decode_embedded, encode_row_messages
+from streamer.config import ConfigError
 from streamer.tracking import Tracker
 
 if TYPE_CHECKING:
@@ -34,6 +35,12 @@ def register(p: Pipeline, tracker: Tracker | None = None) -> Tracker:
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="track-engine")
     p.tracker = tracker
 
+    # A bad --engine/--engine-params must stop the start, not dead-letter every
+    # batch later; the probe's dimension is irrelevant to the check.
+    try:
+        tracker.factories[0](s.engine, dim=8, **s.engine_params)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"--engine {s.engine} --engine-params {s.engine_params}: {exc}") from exc
     # Restore before the worker starts consuming, so no message races the load.
     tracker.load(keep_offsets=not s.ephemeral_broker)
     _publish_summaries(p, tracker)
