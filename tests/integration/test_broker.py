@@ -5,7 +5,7 @@ import subprocess
 import sys
 import time
 
-from conftest import REPO, tansu_on
+from integration_helpers import REPO, tansu_on
 
 from streamer.broker import EmbeddedBroker, kafka_api_versions_ok, tansu_binary
 

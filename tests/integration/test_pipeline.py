@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import Worker, cli, tansu_on
+from integration_helpers import Worker, cli, tansu_on
 
 from streamer import queries
 from streamer.store import open_store
@@ -154,7 +154,7 @@ def test_stages_as_separate_workers(tmp_path, crisis_lines):
     import sys
     import time
 
-    from conftest import REPO, free_port
+    from integration_helpers import REPO, free_port
 
     from streamer.broker import EmbeddedBroker
 

@@ -7,7 +7,7 @@ import sys
 import time
 
 import pytest
-from conftest import REPO
+from integration_helpers import REPO
 
 from streamer import queries
 from streamer.store import StoreLockedError, open_store
