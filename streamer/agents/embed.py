@@ -56,7 +56,11 @@ def wire_event(ev: Event) -> dict[str, Any]:
 
 def register(p: Pipeline) -> None:
     """Add the ``embed`` agent to the pipeline's app."""
+    from workers.embedding import resolve_device
+
     s = p.settings
+    # "auto" resolved once: the micro-batch size depends on it too.
+    device = resolve_device(s.device)
     model_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed-model")
     state: dict[str, Any] = {"embedder": None}
     loading = asyncio.Lock()
@@ -64,13 +68,12 @@ def register(p: Pipeline) -> None:
     def load_embedder():
         from transformers.utils import logging as hf_logging
 
-        from workers.embedding import Embedder, resolve_device
+        from workers.embedding import Embedder
 
         # No weight-loading progress bars in the worker's output.
         hf_logging.disable_progress_bar()
         hf_logging.set_verbosity_error()
 
-        device = resolve_device(s.device)
         batch = s.encode_batch or (256 if device.startswith("cuda") else 16)
         emb = Embedder(model=s.model, device=device, batch_size=batch)
         log.info("embedder %s on %s, batch %d", emb.model_name, emb.device, batch)
@@ -100,7 +103,9 @@ def register(p: Pipeline) -> None:
         finally:
             p.runtime.starting.discard("model")
 
-    batch_size = s.embed_batch or (1024 if s.device.startswith("cuda") else 64)
+    # Events per micro-batch: on 2 CPU cores ~0.7 s of model time, short enough
+    # for live latency; a GPU takes far more per forward pass.
+    batch_size = s.embed_batch or (1024 if device.startswith("cuda") else 64)
 
     async def embed(stream) -> None:
         async for events in stream.take_events(batch_size, within=s.embed_within):
