@@ -12,7 +12,11 @@ import numpy as np
 
 
 class TopicMatrix:
-    """Rows of (topic id, decayed sum, unit centroid, decayed weight)."""
+    """Rows of (topic id, decayed sum, unit centroid, decayed weight).
+
+    ``checked`` holds each row's centroid as it was at its last merge test
+    (zeros: never tested), so only topics that moved are tested again.
+    """
 
     def __init__(self, dim: int, capacity: int = 64) -> None:
         self.dim = dim
@@ -21,6 +25,7 @@ class TopicMatrix:
         self.sums = np.zeros((capacity, dim), dtype=np.float64)
         self.centroids = np.zeros((capacity, dim), dtype=np.float32)
         self.weight = np.zeros(capacity, dtype=np.float64)
+        self.checked = np.zeros((capacity, dim), dtype=np.float32)
         self.slot: dict[int, int] = {}
 
     def __len__(self) -> int:
@@ -45,6 +50,7 @@ class TopicMatrix:
         self.ids[row] = topic_id
         self.sums[row] = vec_sum
         self.weight[row] = weight
+        self.checked[row] = 0.0
         self.slot[topic_id] = row
         self.n += 1
         self.refresh_rows(np.array([row]))
@@ -60,6 +66,7 @@ class TopicMatrix:
             self.sums[row] = self.sums[last]
             self.centroids[row] = self.centroids[last]
             self.weight[row] = self.weight[last]
+            self.checked[row] = self.checked[last]
             self.slot[int(self.ids[row])] = row
         self.n -= 1
         return out
@@ -77,7 +84,7 @@ class TopicMatrix:
 
     def _grow(self) -> None:
         cap = 2 * len(self.ids)
-        for name in ("ids", "sums", "centroids", "weight"):
+        for name in ("ids", "sums", "centroids", "weight", "checked"):
             old = getattr(self, name)
             new = np.zeros((cap, *old.shape[1:]), dtype=old.dtype)
             new[: self.n] = old[: self.n]
@@ -89,6 +96,7 @@ class TopicMatrix:
             "ids": self.ids[: self.n].copy(),
             "sums": self.sums[: self.n].copy(),
             "weight": self.weight[: self.n].copy(),
+            "checked": self.checked[: self.n].copy(),
         }
 
     @classmethod
@@ -99,6 +107,7 @@ class TopicMatrix:
         m.ids[: m.n] = ids
         m.sums[: m.n] = np.asarray(state["sums"], dtype=np.float64).reshape(-1, dim)
         m.weight[: m.n] = state["weight"]
+        m.checked[: m.n] = np.asarray(state["checked"], dtype=np.float32).reshape(-1, dim)
         m.slot = {int(t): i for i, t in enumerate(ids)}
         if m.n:
             m.refresh_rows(np.arange(m.n))
