@@ -78,6 +78,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     p.add_argument("--no-alerts", action="store_true", help="skip the alerting evaluation")
     p.add_argument(
+        "--alert-params",
+        default="{}",
+        help="alert settings as JSON (workers.alerts.AlertSettings), e.g. '{\"new_min_docs\": 5}'",
+    )
+    p.add_argument(
         "--engine",
         "--clusterer",
         dest="engine",
@@ -98,6 +103,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def run(args: argparse.Namespace) -> int:
+    from workers.alerts import AlertSettings
     from workers.embedding import DEFAULT_MAX_TOKENS, Embedder, default_model_path
     from workers.embedding_cache import cache_key, cached_embeddings, file_digest
     from workers.engines import make_engine
@@ -124,11 +130,10 @@ def run(args: argparse.Namespace) -> int:
         print("topictrack eval: --batch-size must be >= 1", file=sys.stderr)
         return 2
     try:
-        params = json.loads(args.engine_params)
-        if not isinstance(params, dict):
-            raise ValueError("must be a JSON object")
-    except ValueError as exc:
-        print(f"topictrack eval: --engine-params: {exc}", file=sys.stderr)
+        params = _json_object(args.engine_params, "--engine-params")
+        alert_settings = AlertSettings(**_json_object(args.alert_params, "--alert-params"))
+    except (TypeError, ValueError) as exc:
+        print(f"topictrack eval: {exc}", file=sys.stderr)
         return 2
     try:
         stream = load_labeled_stream(path, args.limit)
@@ -162,7 +167,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"topictrack eval: {exc}", file=sys.stderr)
         return 2
     terms = tokenize_stream(stream)
-    alerting = None if args.no_alerts else AlertReplay(engine, stream)
+    alerting = None if args.no_alerts else AlertReplay(engine, stream, alert_settings)
     result = replay(
         engine,
         embeddings,
@@ -183,6 +188,7 @@ def run(args: argparse.Namespace) -> int:
             "batch_size": args.batch_size,
             "batch_span_s": args.batch_span,
             "engine_params": params,
+            "alert_params": json.loads(args.alert_params),
         }
     )
     print_table(metrics)
@@ -191,6 +197,17 @@ def run(args: argparse.Namespace) -> int:
         Path(args.json_out).write_text(json.dumps(metrics, indent=2, default=float) + "\n")
         print(f"wrote {args.json_out}")
     return 0
+
+
+def _json_object(text: str, option: str) -> dict[str, Any]:
+    """Parse an option's JSON object, naming the option in the error."""
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise ValueError(f"{option}: not JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise ValueError(f"{option}: must be a JSON object")
+    return value
 
 
 def print_table(metrics: dict[str, Any]) -> None:

@@ -190,7 +190,7 @@ class TopicTrackEngine:
             scores = self._live_scores(x, ts)
             best = np.argmax(scores, axis=1)
             sims = scores[np.arange(n), best]
-            hit = sims >= self.config.assign_threshold
+            hit = sims >= self._join_threshold(best, ts)
             topic_ids[hit] = self.live.live_ids[best[hit]]
             # 2. update sums, weights, sizes of touched topics
             touched = self._absorb(x[hit], ts[hit], fw[hit], best[hit])
@@ -273,7 +273,9 @@ class TopicTrackEngine:
         best = np.argmax(scores, axis=1)
         sims = scores[np.arange(n), best]
         topic_ids = np.where(
-            sims >= self.config.assign_threshold, self.live.live_ids[best], UNASSIGNED
+            sims >= self._join_threshold(best, np.full(n, self._last_ts)),
+            self.live.live_ids[best],
+            UNASSIGNED,
         )
         topk_ids, topk_probs = self._distribution(x, np.full(n, self._last_ts), topic_ids, sims)
         return BatchResult(topic_ids, sims.astype(np.float32), topk_ids, topk_probs)
@@ -372,6 +374,19 @@ class TopicTrackEngine:
             return scores  # every topic is still alive at the batch's latest time
         np.putmask(scores, log_w[None, :] - age[:, None] < floor, -np.inf)
         return scores
+
+    def _join_threshold(self, rows: np.ndarray, ts: np.ndarray) -> np.ndarray:
+        """Cosine each post needs to join the live topic at ``rows``: higher for idle topics.
+
+        ``assign_threshold`` plus ``idle_penalty`` scaled by how long the
+        topic had been quiet at the post's time, in full after
+        ``idle_penalty_after_s``. The fading tail of an old story should not
+        absorb the first posts of a new story of the same kind: those must
+        gather in the buffer and be born as their own topic.
+        """
+        c = self.config
+        idle = ts - self.meta["updated_at"][self.live.ids[rows]]
+        return c.assign_threshold + c.idle_penalty * np.clip(idle / c.idle_penalty_after_s, 0, 1)
 
     def _decay_to(self, t: float) -> float:
         """Factor turning a forward-decayed mass into its decayed value at time ``t``."""
