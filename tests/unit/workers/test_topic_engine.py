@@ -251,3 +251,16 @@ def test_hierarchy_groups_related_topics_first() -> None:
         return set().union(*(leaves(ch) for ch in node["children"]))
 
     assert sorted(map(sorted, (leaves(ch) for ch in tree["children"]))) == [[1, 2], [3]]
+
+
+def test_an_idle_topic_needs_a_closer_post_to_take_it() -> None:
+    c = centres(2, seed=91)
+    # A post at cosine ~0.35 to the topic's centre: enough for a busy topic (0.30) ...
+    loose = unit(c[0] + 2.6 * c[1])
+    assert 0.3 < float(loose @ c[0]) < 0.4
+    for penalty, expected in ((0.0, 1), (0.1, UNASSIGNED)):
+        eng = TopicTrackEngine(DIM, EngineConfig(idle_penalty=penalty, half_life_s=30 * 24 * HOUR))
+        feed(eng, posts(c[0], 10, noise=0.01), T0, ["old"])
+        # ... but not for one that has been quiet for three days.
+        res = eng.learn_many(loose[None, :], np.array([T0 + 72 * HOUR]), ["new"])
+        assert res.topic_ids[0] == expected
