@@ -3,11 +3,11 @@
 One engine owns the topics of one stream key. Per micro-batch it does:
 
 1. **assign** — one matrix product of the batch against the live centroids;
-   a document joins its nearest topic at ``assign_threshold`` or waits in the
-   outlier buffer;
+   a document joins its nearest topic at ``assign_threshold`` (higher for a
+   topic that has been idle) or waits in the outlier buffer;
 2. **update** — decayed sums, weights and sizes of the touched topics, with
    forward decay in event time (no per-step multiplication of every topic);
-3. **drift** — a river detector per touched topic on its mean similarity;
+3. **drift** — a river detector per topic on its posts' similarity to it;
    a detected change splits the topic or refreshes its centroid;
 4. **birth** — groups of agreeing buffered documents become topics (or wake
    a dormant topic they match);
@@ -746,8 +746,11 @@ class TopicTrackEngine:
             oldest = int(rows[np.argmin(self.meta["updated_at"][rows])])
             self.dormant.remove(oldest)
             self.meta["status"][oldest] = ARCHIVED
+            # Only id, lineage and counters stay in memory; the topic's
+            # published snapshots in ClickHouse keep its words and posts.
             self.keywords.drop(oldest)
             self.examples.pop(oldest, None)
+            self.frozen_keywords.pop(oldest, None)
         return events
 
     def _distribution(
