@@ -230,6 +230,7 @@ class TopicTrackEngine:
                         doc_ids=[d for d, h in zip(group.doc_ids, here, strict=True) if not h],
                         topic_id=tid,
                         similarity=group_sims[~here].astype(np.float32),
+                        ts=group.ts[~here].copy(),
                     )
                 )
                 self.n_late_assigned += int((~here).sum())

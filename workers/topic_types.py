@@ -44,6 +44,7 @@ class LateAssignment:
     doc_ids: list[str]
     topic_id: int
     similarity: np.ndarray
+    ts: np.ndarray = field(default_factory=lambda: np.zeros(0))  # their event times
 
 
 @dataclass

@@ -79,6 +79,7 @@ def test_merging_two_alerted_topics_does_not_realert() -> None:
         def __init__(self, lineage):
             self.topic_ids = np.array([], dtype=np.int64)
             self.lineage = lineage
+            self.late = []
 
     from workers.topic_types import LineageEvent
 
