@@ -17,7 +17,8 @@ window never trend.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 
@@ -140,6 +141,40 @@ class TrendCounter:
         if r is not None:
             self.counts[r] = 0
             self.free.append(r)
+
+    def state(self) -> dict[str, Any]:
+        """The counts as plain data (for checkpoints): settings, newest bucket, rows in use."""
+        ids = list(self.row)
+        rows = [self.row[t] for t in ids]
+        return {
+            "settings": asdict(self.settings),
+            "head": self.head,
+            "topic_ids": np.asarray(ids, dtype=np.int64),
+            "counts": self.counts[rows].copy() if rows else np.zeros((0, self.n_buckets), np.int32),
+        }
+
+    def load(self, state: dict[str, Any]) -> None:
+        """Replace the counts with :meth:`state` output taken with the same bucket geometry.
+
+        Raises ``ValueError`` when the window, baseline or bucket width differ
+        (the buckets would mean other minutes); the support floor may differ.
+        """
+        saved = TrendSettings(**state["settings"])
+        s = self.settings
+        geometry = ("window_s", "baseline_s", "bucket_s")
+        if any(getattr(saved, k) != getattr(s, k) for k in geometry):
+            raise ValueError(
+                "trend counts were saved with other windows: "
+                + ", ".join(f"{k} {getattr(saved, k):g} (now {getattr(s, k):g})" for k in geometry)
+            )
+        ids = [int(t) for t in np.asarray(state["topic_ids"]).tolist()]
+        counts = np.asarray(state["counts"], dtype=np.int32).reshape(len(ids), self.n_buckets)
+        self.counts = np.zeros((max(16, len(ids)), self.n_buckets), dtype=np.int32)
+        self.counts[: len(ids)] = counts
+        self.row = {t: i for i, t in enumerate(ids)}
+        self.free = []
+        head = state["head"]
+        self.head = None if head is None else int(head)
 
     def window_counts(self, topic_ids: list[int]) -> tuple[np.ndarray, np.ndarray]:
         """(count in the window, count in the baseline before it) per topic."""
