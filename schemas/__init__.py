@@ -16,3 +16,9 @@ EVENT_SCHEMA_PATH = SCHEMA_DIR / "event.schema.json"
 
 #: ClickHouse DDL, one ``NNN_name.sql`` file per migration.
 SQL_DIR = SCHEMA_DIR / "sql"
+
+#: Documented read queries (``trending.sql``), runnable on chdb and ClickHouse 18.16.
+QUERIES_DIR = SCHEMA_DIR / "queries"
+
+#: The alert JSON Schema (Kafka ``alerts`` messages, the ``alerts`` table, webhooks).
+ALERT_SCHEMA_PATH = SCHEMA_DIR / "alert.schema.json"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import logging
+import re
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -29,6 +30,13 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 ) ENGINE = ReplacingMergeTree
 ORDER BY version
 """
+
+
+#: ``ALTER TABLE t ADD COLUMN IF NOT EXISTS c ...``: ClickHouse 18.16 cannot
+#: parse the clause, so :meth:`Store.migrate` checks ``system.columns`` itself.
+_ADD_COLUMN = re.compile(
+    r"^\s*ALTER\s+TABLE\s+(\w+)\s+ADD\s+COLUMN\s+IF\s+NOT\s+EXISTS\s+(\w+)\s", re.I | re.S
+)
 
 
 #: Rows for an insert: a list of dicts keyed by column, or a dict of columns.
@@ -174,7 +182,7 @@ class Store(abc.ABC):
                     log.warning("migration %s changed after it was applied; not re-run", label)
                 continue
             for statement in m.statements:
-                self.execute(statement)
+                self._apply(statement)
             # Through the insert path: a bare INSERT ... VALUES statement makes
             # ClickHouse 18.16 wait for a data block from clickhouse-driver.
             record = {
@@ -187,6 +195,25 @@ class Store(abc.ABC):
                 self._insert_rows("schema_migrations", list(record), [record])
             done.append(label)
         return done
+
+    def _apply(self, statement: str) -> None:
+        """Run one migration statement; ``ADD COLUMN IF NOT EXISTS`` is checked here.
+
+        One column per ALTER: the check looks at that column only.
+        """
+        m = _ADD_COLUMN.match(statement)
+        if m is None:
+            self.execute(statement)
+            return
+        table, column = m.group(1), m.group(2)
+        found = self.query(
+            "SELECT count() AS n FROM system.columns "
+            "WHERE database = currentDatabase() AND table = %(t)s AND name = %(c)s",
+            {"t": table, "c": column},
+        )
+        if int(found[0]["n"]):
+            return
+        self.execute(re.sub(r"\s+IF\s+NOT\s+EXISTS", "", statement, count=1, flags=re.I))
 
     def __enter__(self) -> Store:
         return self

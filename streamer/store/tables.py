@@ -8,6 +8,7 @@ values and turns times into integer epoch seconds, which both chdb
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -47,6 +48,15 @@ def _int_or_none(value: Any) -> int:
     return -1 if value is None else int(value)
 
 
+def _json(value: Any) -> str:
+    # Free-form detail as a JSON string: ClickHouse 18.16 has no JSON or Map type.
+    if value is None:
+        return "{}"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
 _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "str": _str,
     "int": _int,
@@ -56,6 +66,7 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "array_int": lambda v: [int(x) for x in (v or ())],
     "array_float": lambda v: [to_float(x) for x in (v or ())],
     "array_str": lambda v: [str(x) for x in (v or ())],
+    "json": _json,
 }
 
 
@@ -141,10 +152,12 @@ ALERTS = Table(
         ("window_start", "datetime"),
         ("window_end", "datetime"),
         ("first_seen", "datetime"),
+        ("size", "int"),
         ("keywords", "array_str"),
         ("label", "str"),
         ("examples", "array_str"),
         ("created_at", "datetime"),
+        ("extra", "json"),
     ),
     now_column="created_at",
 )

@@ -1,0 +1,89 @@
+"""The alerts table (migration 006) and its reads, on chdb and on a ClickHouse server."""
+
+from __future__ import annotations
+
+import pytest
+
+from streamer import alert_queries
+from streamer.store import open_store
+from streamer.store.sql import load_migrations
+
+T0 = 1_741_932_000
+
+
+@pytest.fixture(params=["chdb", "server"])
+def store(request, tmp_path):
+    if request.param == "chdb":
+        url = f"chdb:{tmp_path / 'chdb'}"
+    else:
+        url = request.getfixturevalue("clickhouse_url")
+    s = open_store(url)
+    s.migrate()
+    yield s
+    s.close()
+
+
+def alert(i: int, kind: str = "new", stream: str = "default", end: float = T0) -> dict:
+    """An ``Alert.to_dict()`` as the sink gets it from Kafka."""
+    return {
+        "alert_id": f"00000000-0000-0000-0000-{i:012d}",
+        "stream": stream,
+        "topic_id": i,
+        "kind": kind,
+        "score": 12.5 + i,
+        "window_start": end - 3600,
+        "window_end": end,
+        "first_seen": end - 7200.5,
+        "size": 40 + i,
+        "keywords": ["flood", "river"],
+        "label": "flood · river",
+        "examples": ["the river is rising", 'it\'s "high"'],
+        "created_at": 1_800_000_000.25,
+        "extra": {"window_count": 30, "note": "é"},
+    }
+
+
+def test_alerts_have_every_schema_field_and_redeliveries_collapse(store):
+    rows = [alert(1, end=T0), alert(2, "burst", end=T0 + 600), alert(3, end=T0 + 7200)]
+    store.insert_alerts(rows)
+    store.insert_alerts(rows[:2])  # Kafka redelivered two of them
+    got = alert_queries.alerts(store)
+    assert [a["alert_id"] for a in got] == [r["alert_id"] for r in rows]  # once each, oldest first
+    a = got[0]
+    assert a["size"] == 41 and a["extra"] == {"window_count": 30, "note": "é"}
+    assert a["window_end"] == T0 and a["first_seen"] == int(T0 - 7200.5)
+    assert a["examples"][1] == 'it\'s "high"' and a["keywords"] == ["flood", "river"]
+    assert a["kind"] == "new" and a["score"] == pytest.approx(13.5)
+
+
+def test_since_is_relative_to_the_newest_alert_and_filters_combine(store):
+    store.insert_alerts(
+        [
+            alert(1, end=T0),
+            alert(2, "burst", end=T0 + 1800),
+            alert(3, end=T0 + 3600),
+            alert(4, stream="other", end=T0 + 99 * 3600),
+        ]
+    )
+    ids = lambda rows: [r["topic_id"] for r in rows]  # noqa: E731
+    assert ids(alert_queries.alerts(store, since_s=1800, stream="default")) == [2, 3]
+    assert ids(alert_queries.alerts(store, since_s=1800)) == [4]  # the newest is "other"'s
+    assert ids(alert_queries.alerts(store, kind="burst")) == [2]
+    assert ids(alert_queries.alerts(store, since_s=60, kind="burst")) == [2]
+    assert ids(alert_queries.alerts(store, stream="default", limit=2)) == [2, 3]
+    assert alert_queries.alerts(store, since_s=60, stream="nobody") == []
+    assert alert_queries.newest_alert_time(store, "default") == T0 + 3600
+    with pytest.raises(ValueError):
+        alert_queries.alerts(store, kind="boom")
+
+
+def test_the_alert_columns_migration_is_idempotent(store):
+    m = next(m for m in load_migrations() if m.name == "alerts_v2")
+    for statement in m.statements:  # as if an interrupted migration ran again
+        store._apply(statement)
+    cols = store.query(
+        "SELECT name FROM system.columns WHERE database = currentDatabase() AND table = 'alerts'"
+    )
+    names = [c["name"] for c in cols]
+    assert names.count("size") == 1 and names.count("extra") == 1
+    assert store.migrate() == []
