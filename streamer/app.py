@@ -188,6 +188,8 @@ def build_pipeline(settings: Settings, store: Any = None, tracker: Any = None) -
         embed.register(p)
     if "track" in settings.agents:
         track.register(p, tracker)
+    elif settings.alert_webhook:
+        log.warning("--alert-webhook is ignored: alerts are raised by the track agent")
     if "sink" in settings.agents:
         sink.register(p)
     api.register(p)

@@ -3,9 +3,11 @@
 - ``events``: the producer's JSON bytes, unchanged.
 - ``embedded``: one message per (micro-batch, stream): the normalised events
   and their vectors as base64 little-endian float32, ``n x dim``.
-- ``assignments``, ``topic-updates``, ``alerts``: one message per batch,
-  ``{"v": 1, "rows": [...]}`` with one row per event / topic / alert, columns
-  as in the ClickHouse tables.
+- ``assignments``, ``topic-updates``: one message per batch,
+  ``{"v": 1, "rows": [...]}`` with one row per event / topic, columns as in
+  the ClickHouse tables.
+- ``alerts``: one message per alert, the JSON object of
+  ``schemas/alert.schema.json`` (alerts are few, and any consumer reads them).
 - ``dead-letter``: the original bytes as the message value, and the reason,
   stage and source position in Kafka headers, so the bad input travels
   untouched.
@@ -18,6 +20,7 @@ embedder would otherwise hit.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -191,3 +194,36 @@ def dead_letter_row(
         "source_partition": number(DL_SOURCE_PARTITION),
         "source_offset": number(DL_SOURCE_OFFSET),
     }
+
+
+# -- alerts: one alert per message, the JSON object of schemas/alert.schema.json --
+
+
+def encode_alert(alert: Mapping[str, Any]) -> bytes:
+    """One ``alerts`` message: the alert itself, as any Kafka consumer expects it."""
+    return json.dumps(dict(alert), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+@functools.cache
+def _validator():
+    import jsonschema
+
+    from schemas import ALERT_SCHEMA_PATH
+
+    schema = json.loads(ALERT_SCHEMA_PATH.read_text(encoding="utf-8"))
+    return jsonschema.Draft202012Validator(schema)
+
+
+def decode_alert(raw: bytes) -> dict[str, Any]:
+    """Parse and validate one ``alerts`` message against the alert schema."""
+    try:
+        obj = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CodecError(f"alert: not JSON: {exc}") from None
+    if not isinstance(obj, dict):
+        raise CodecError("alert: message is not a JSON object")
+    error = next(iter(_validator().iter_errors(obj)), None)
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "alert"
+        raise CodecError(f"alert: {where}: {error.message}")
+    return obj

@@ -139,6 +139,10 @@ class Settings:
     device: str = "auto"
     engine: str = "topictrack"
     engine_params: dict[str, object] = field(default_factory=dict)
+    #: ``workers.alerts.AlertSettings`` fields (``--alert-params``); {} = defaults.
+    alert_params: dict[str, object] = field(default_factory=dict)
+    #: POST every alert here (``--alert-webhook``); None = no webhook.
+    alert_webhook: str | None = None
     agents: frozenset[str] = frozenset(AGENTS)
     partitions: int = 1
     #: Events per embed micro-batch; 0 = by device (CPU 64, CUDA 1024).

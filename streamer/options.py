@@ -51,6 +51,19 @@ def add_pipeline_options(
         type=_json_object,
         help="engine parameters as JSON, e.g. '{\"threshold\": 0.5}'",
     )
+    g.add_argument(
+        "--alert-params",
+        default="{}",
+        type=_json_object,
+        help="alert settings as JSON (workers.alerts.AlertSettings fields), "
+        "e.g. '{\"new_min_docs\": 20}'",
+    )
+    g.add_argument(
+        "--alert-webhook",
+        default=None,
+        metavar="URL",
+        help="POST every alert as JSON to this http(s) URL (background, retried, never blocks)",
+    )
     g.add_argument("--partitions", type=int, default=1, help="partitions per topic when created")
     g.add_argument("--embed-batch", type=int, default=0, help="events per embed micro-batch")
     g.add_argument(
@@ -69,8 +82,18 @@ def add_pipeline_options(
 
 def settings_from_args(args: argparse.Namespace, agents: str = "all") -> Settings:
     """Settings from parsed options (``--agents`` overrides ``agents`` when present)."""
+    from streamer.alert_params import alert_settings
     from streamer.broker import free_port
+    from streamer.config import ConfigError
+    from streamer.webhook import check_url
 
+    # Fail before anything starts, with the option's name in the message.
+    alert_settings(args.alert_params)
+    if args.alert_webhook:
+        try:
+            check_url(args.alert_webhook)
+        except ValueError as exc:
+            raise ConfigError(f"--alert-webhook: {exc}") from None
     return Settings(
         broker=parse_broker_url(args.broker),
         store=args.store,
@@ -79,6 +102,8 @@ def settings_from_args(args: argparse.Namespace, agents: str = "all") -> Setting
         device=args.device,
         engine=args.engine,
         engine_params=dict(args.engine_params),
+        alert_params=dict(args.alert_params),
+        alert_webhook=args.alert_webhook or None,
         agents=parse_agents(getattr(args, "agents", None) or agents),
         partitions=args.partitions,
         embed_batch=args.embed_batch,

@@ -10,13 +10,15 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 #: Topics kept per stream for the API and the dashboard.
 TOP_TOPICS = 50
+#: Newest alerts a ``track`` worker keeps in memory (dashboard, ``/alerts`` without a store).
+RECENT_ALERTS = 200
 
 
 @dataclass
@@ -34,6 +36,8 @@ class Runtime:
     last_ts: dict[str, float] = field(default_factory=dict)
     #: Last time (monotonic) any counter moved: the demo's idle detector.
     last_progress: float = field(default_factory=time.monotonic)
+    #: The newest alerts this worker published (``track``), oldest first.
+    alerts: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=RECENT_ALERTS))
     ready: bool = False
     #: Start-up work still running (e.g. "model"); the worker is ready when empty.
     starting: set[str] = field(default_factory=set)

@@ -1,5 +1,9 @@
 """The track stage's logic without Kafka: one engine per stream, rows out, checkpoints.
 
+Next to each engine runs the stream's alert detector (``workers.alerts``),
+fed every batch's result; its alerts come out with the rows, and its state is
+checkpointed with the engine's, at the same offsets.
+
 The ``track`` agent feeds it decoded ``embedded`` batches and publishes what it
 returns. Kept free of Faust so it is unit-tested with a stand-in engine.
 """
@@ -7,6 +11,7 @@ returns. Kept free of Faust so it is unit-tested with a stand-in engine.
 from __future__ import annotations
 
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,6 +58,10 @@ class TrackOutput:
     last_ts: float = 0.0
     late: int = 0
     late_unknown: int = 0
+    #: Alerts raised by this batch (``Alert.to_dict()``, schemas/alert.schema.json).
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    #: 1 when the detector failed on this batch (logged; the rows still go out).
+    alert_errors: int = 0
 
 
 def _event_row(ev: dict[str, Any], stream: str) -> dict[str, Any]:
@@ -98,7 +107,10 @@ class Tracker:
         engine_params: dict[str, Any] | None = None,
         factories: tuple[EngineFactory, EngineRestorer] | None = None,
         max_pending: int = MAX_PENDING,
+        alert_settings: Any = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """``alert_settings``: a ``workers.alerts.AlertSettings`` (None: its defaults)."""
         self.checkpoint_dir = Path(checkpoint_dir)
         self.engine_name = engine
         self.engine_params = dict(engine_params or {})
@@ -107,6 +119,10 @@ class Tracker:
         self.engines: dict[str, Any] = {}
         self.offsets: dict[str, int] = {}
         self.pending: dict[str, OrderedDict[str, dict[str, Any]]] = {}
+        self.alert_settings = alert_settings
+        self.clock = clock
+        #: stream -> ``workers.alerts.AlertDetector``
+        self.detectors: dict[str, Any] = {}
         self._state = checkpoint.CheckpointState(engine=engine)
 
     @property
@@ -136,6 +152,15 @@ class Tracker:
         self.pending = {
             s: OrderedDict((r["event_id"], r) for r in rows) for s, rows in state.pending.items()
         }
+        from workers.alerts import AlertDetector
+
+        # Today's settings, not the saved ones: --alert-params may have changed.
+        self.detectors = {
+            s: AlertDetector.restore(blob, self._alert_settings(), self.clock)
+            for s, blob in state.detectors.items()
+        }
+        for s in set(self.engines) - set(self.detectors):
+            log.warning("stream %r: checkpoint has no alert state; alerting starts afresh", s)
         self._state = state
         log.info(
             "restored %d stream(s) from checkpoint generation %d",
@@ -150,7 +175,33 @@ class Tracker:
         self._state.blobs = {s: e.snapshot() for s, e in self.engines.items()}
         self._state.offsets = dict(self.offsets)
         self._state.pending = {s: list(p.values()) for s, p in self.pending.items()}
+        self._state.detectors = {s: d.snapshot() for s, d in self.detectors.items()}
         return checkpoint.save(self.checkpoint_dir, self._state)
+
+    # -- alerts ------------------------------------------------------------
+    def _alert_settings(self) -> Any:
+        from workers.alerts import AlertSettings
+
+        return self.alert_settings or AlertSettings()
+
+    def detector_for(self, stream: str) -> Any:
+        det = self.detectors.get(stream)
+        if det is None:
+            from workers.alerts import AlertDetector
+
+            det = AlertDetector(stream, self._alert_settings(), self.clock)
+            self.detectors[stream] = det
+        return det
+
+    def _observe(self, stream: str, eng: Any, res: Any, ts: np.ndarray, out: TrackOutput) -> None:
+        """Feed the batch to the stream's detector; a detector failure never stops the stream."""
+        try:
+            raised = self.detector_for(stream).observe(eng, res, ts)
+        except Exception:
+            log.exception("stream %r: the alert detector failed on a batch", stream)
+            out.alert_errors = 1
+            return
+        out.alerts = [a.to_dict() for a in raised]
 
     # -- offsets -----------------------------------------------------------
     @staticmethod
@@ -232,6 +283,7 @@ class Tracker:
                 out.late += 1
         while len(pending) > self.max_pending:
             pending.popitem(last=False)
+        self._observe(stream, eng, res, ts, out)
         for tid in dict.fromkeys(int(t) for t in res.changed):
             out.topics.append(topic_row(eng.topic(tid), stream))
         out.summaries = [topic_summary(v, stream) for v in eng.topics()[:TOP_TOPICS]]

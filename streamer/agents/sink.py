@@ -20,7 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
 
 from streamer.agents.acks import Held, headers_of
-from streamer.codec import CodecError, dead_letter_row, decode_rows
+from streamer.codec import CodecError, dead_letter_row, decode_alert, decode_rows
 from streamer.config import (
     TOPIC_ALERTS,
     TOPIC_ASSIGNMENTS,
@@ -68,7 +68,8 @@ def rows_by_table(
             tables.setdefault(table, []).append((dead_letter_row(value, headers), src))
             continue
         try:
-            rows = decode_rows(value)
+            # An alerts message is one alert object (schemas/alert.schema.json).
+            rows = [decode_alert(value)] if table == "alerts" else decode_rows(value)
         except CodecError as exc:
             bad.append(_reject(f"sink: {exc}", value, src))
             continue

@@ -1,4 +1,9 @@
-"""``track``: one online topic engine per stream; assignments and topic snapshots out.
+"""``track``: one online topic engine per stream; assignments, topic snapshots and alerts out.
+
+Each stream's alert detector runs next to its engine (:mod:`streamer.tracking`).
+An alert is published to Kafka ``alerts`` with the batch's rows; once Kafka
+holds it, it is handed to the webhook sender (``--alert-webhook``), which
+delivers in the background and never holds up this stage.
 
 Input offsets are held until a checkpoint of the engines covers them
 (periodically and at shutdown), so after a crash Kafka redelivers exactly what
@@ -15,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from streamer.agents.acks import Held
-from streamer.codec import CodecError, decode_embedded, encode_row_messages
+from streamer.codec import CodecError, decode_embedded, encode_alert, encode_row_messages
 from streamer.config import ConfigError
 from streamer.tracking import Tracker
 
@@ -27,9 +32,14 @@ log = logging.getLogger(__name__)
 
 def register(p: Pipeline, tracker: Tracker | None = None) -> Tracker:
     """Add the ``track`` agent to the pipeline's app; return its :class:`Tracker`."""
+    from streamer.alert_params import alert_settings
+
     s = p.settings
     tracker = tracker or Tracker(
-        p.data_dir / "checkpoints" / "track", engine=s.engine, engine_params=s.engine_params
+        p.data_dir / "checkpoints" / "track",
+        engine=s.engine,
+        engine_params=s.engine_params,
+        alert_settings=alert_settings(s.alert_params),
     )
     # Engines are plain Python objects touched by one thread at a time: this one.
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="track-engine")
@@ -44,6 +54,8 @@ def register(p: Pipeline, tracker: Tracker | None = None) -> Tracker:
     # Restore before the worker starts consuming, so no message races the load.
     tracker.load(keep_offsets=not s.ephemeral_broker)
     _publish_summaries(p, tracker)
+    if s.alert_webhook:
+        _start_webhook(p, s.alert_webhook)
 
     held = Held()
     # Serialises a batch (learn + publish) against checkpoints, so a checkpoint
@@ -142,10 +154,23 @@ def _learn(tracker: Tracker, batches: list[tuple[Any, Any]]) -> list[tuple[Any, 
     return outs
 
 
+def _start_webhook(p: Pipeline, url: str) -> None:
+    """The background webhook sender: an app task, its counters in ``/stats``."""
+    from streamer.webhook import WebhookSender, WebhookSettings
+
+    sender = WebhookSender(WebhookSettings(url), bump=p.runtime.bump)
+    p.extra["webhook"] = sender
+
+    @p.app.task
+    async def alert_webhook() -> None:
+        await sender.run()
+
+
 async def _publish(p: Pipeline, outputs: list[tuple[Any, Any]]) -> None:
-    """Send assignments and topic snapshots; wait until Kafka holds them."""
+    """Send assignments, topic snapshots and alerts; wait until Kafka holds them."""
     rt = p.runtime
     sent = []
+    alerts: list[dict[str, Any]] = []
     for out, ev in outputs:
         if isinstance(out, Exception):
             sent.append(await p.send_dead_letter(ev.value, f"track: {out!r}", "track", ev))
@@ -157,6 +182,11 @@ async def _publish(p: Pipeline, outputs: list[tuple[Any, Any]]) -> None:
         # Topic rows carry a 384-float centroid each: fewer per message.
         for msg in encode_row_messages(out.topics, limit=32):
             sent.append(await p.topics.topic_updates.send(key=key, value=msg))
+        # One message per alert: the alert schema's object, for any consumer.
+        for alert in out.alerts:
+            sent.append(await p.topics.alerts.send(key=key, value=encode_alert(alert)))
+        alerts.extend(out.alerts)
+        rt.bump("track.alert_errors", out.alert_errors)
         rt.bump("track.assigned", sum(1 for r in out.assignments if r["version"] == 0))
         rt.bump("track.late_assigned", out.late)
         rt.bump("track.late_unknown", out.late_unknown)
@@ -166,6 +196,21 @@ async def _publish(p: Pipeline, outputs: list[tuple[Any, Any]]) -> None:
         rt.last_ts[out.stream] = out.last_ts
     if sent:
         await asyncio.gather(*sent)
+    if alerts:
+        # Kafka holds them now: show them, and hand them to the webhook.
+        rt.bump("track.alerts", len(alerts))
+        rt.alerts.extend(alerts)
+        sender = p.extra.get("webhook")
+        for alert in alerts:
+            log.info(
+                "alert %s: %s topic %s (%s)",
+                alert["alert_id"],
+                alert["kind"],
+                alert["topic_id"],
+                alert["label"],
+            )
+            if sender is not None:
+                sender.submit(alert)
 
 
 def _publish_summaries(p: Pipeline, tracker: Tracker) -> None:
