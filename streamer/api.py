@@ -1,8 +1,13 @@
-"""The worker's HTTP API (Faust's aiohttp web server): ``/topics``, ``/stats``, ``/healthz``.
+"""The worker's HTTP API (Faust's aiohttp web server).
 
-``/topics`` answers from the live engines when this worker runs ``track``
-(freshest), else from the store's latest snapshots. ``topictrack topics``
-uses it while a worker holds the chdb directory.
+- ``/topics``: from the live engines when this worker runs ``track``
+  (freshest), else from the store's latest snapshots;
+- ``/trending``: the store's trending query (``schemas/queries/trending.sql``);
+- ``/alerts``: from the store, else the alerts this ``track`` worker raised;
+- ``/stats`` (counters, engine stats, the webhook's queue), ``/healthz``.
+
+``topictrack topics`` / ``trending`` / ``alerts`` use it while a worker holds
+the chdb directory.
 """
 
 from __future__ import annotations
@@ -33,6 +38,59 @@ def topics_payload(p: Pipeline, stream: str | None, limit: int) -> list[dict[str
     return []
 
 
+class BadRequest(ValueError):
+    """A query parameter that does not parse (answered 400)."""
+
+
+def trending_payload(p: Pipeline, q: Any) -> dict[str, Any]:
+    """``/trending?stream=&window=15m&baseline=24h&min_support=5&limit=10``."""
+    from streamer import alert_queries
+    from streamer.durations import parse_duration
+
+    if p.store is None:
+        raise LookupError("this worker has no store (trending is computed by a worker with sink)")
+    try:
+        window = parse_duration(q.get("window", "15m"))
+        baseline = parse_duration(q.get("baseline", "24h"))
+        support = int(q.get("min_support", alert_queries.DEFAULT_MIN_SUPPORT))
+        limit = max(1, min(int(q.get("limit", "10")), 1000))
+        alert_queries.check_trend_windows(window, baseline, support)
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+    stream = q.get("stream") or "default"
+    rows = alert_queries.trending(p.store, stream, window, baseline, support, limit)
+    return {"trending": rows, "stream": stream, "window_s": window, "baseline_s": baseline}
+
+
+def alerts_payload(p: Pipeline, q: Any) -> dict[str, Any]:
+    """``/alerts?since=1h&stream=&kind=&limit=``: oldest first (``since``: event time
+    before the newest alert)."""
+    from streamer import alert_queries
+    from streamer.durations import parse_duration
+
+    try:
+        since = parse_duration(q["since"]) if q.get("since") else None
+        limit = max(1, min(int(q.get("limit", "1000")), 10000))
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+    stream, kind = q.get("stream") or None, q.get("kind") or None
+    if kind and kind not in alert_queries.ALERT_KINDS:
+        raise BadRequest(f"kind must be one of {', '.join(alert_queries.ALERT_KINDS)}")
+    if p.store is not None:
+        rows = alert_queries.alerts(p.store, since, stream, kind, limit)
+        return {"alerts": rows, "source": "store"}
+    rows = [
+        a
+        for a in p.runtime.alerts
+        if (stream is None or a["stream"] == stream) and (kind is None or a["kind"] == kind)
+    ]
+    if since is not None and rows:
+        newest = max(a["window_end"] for a in rows)
+        rows = [a for a in rows if a["window_end"] >= newest - since]
+    rows.sort(key=lambda a: (a["window_end"], a["created_at"], a["alert_id"]))
+    return {"alerts": rows[-limit:], "source": "engine"}
+
+
 def register(p: Pipeline) -> None:
     """Add the API routes to the pipeline's app."""
     app = p.app
@@ -44,7 +102,30 @@ def register(p: Pipeline) -> None:
 
     @app.page("/stats")
     async def stats(self, request):
-        return self.json(p.runtime.stats())
+        body = p.runtime.stats()
+        sender = p.extra.get("webhook")
+        if sender is not None:
+            body["webhook"] = sender.stats()
+        return self.json(body)
+
+    async def answer(view, payload, request):
+        loop = asyncio.get_running_loop()
+        try:
+            # Store reads block (chdb is in process): run them off the loop.
+            body = await loop.run_in_executor(None, payload, p, request.query)
+        except BadRequest as exc:
+            return view.json({"error": str(exc)}, status=400)
+        except LookupError as exc:
+            return view.json({"error": str(exc)}, status=404)
+        return view.json(body)
+
+    @app.page("/trending")
+    async def trending(self, request):
+        return await answer(self, trending_payload, request)
+
+    @app.page("/alerts")
+    async def alerts(self, request):
+        return await answer(self, alerts_payload, request)
 
     @app.page("/topics")
     async def topics(self, request):

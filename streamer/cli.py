@@ -19,6 +19,8 @@ COMMANDS: tuple[tuple[str, bool], ...] = (
     ("streamer.worker_cmd", False),
     ("streamer.produce", False),
     ("streamer.topics_cmd", False),
+    ("streamer.trending_cmd", False),
+    ("streamer.alerts_cmd", False),
     ("streamer.migrate", False),
     ("streamer.evaluate", True),
 )

@@ -45,6 +45,26 @@ def render(
     return lines
 
 
+def render_alerts(
+    alerts: Sequence[Mapping[str, Any]], *, last: int = 5, width: int = 100
+) -> list[str]:
+    """Alert count by kind and the ``last`` newest (event time, kind, topic, label)."""
+    if not alerts:
+        return ["alerts: none yet"]
+    kinds: dict[str, int] = {}
+    for a in alerts:
+        kinds[str(a["kind"])] = kinds.get(str(a["kind"]), 0) + 1
+    by_kind = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+    lines = [f"alerts: {len(alerts)} ({by_kind}); latest:"]
+    newest = sorted(alerts, key=lambda a: (a["window_end"], a.get("created_at", 0)))[-last:]
+    for a in newest:
+        when = time.strftime("%H:%M", time.gmtime(float(a["window_end"])))
+        kws = ", ".join(list(a.get("keywords") or [])[:5])
+        text = f"  {when} {a['kind']:<5} topic {int(a['topic_id']):>4}  {a['label']} | {kws}"
+        lines.append(_fit(text, width))
+    return lines
+
+
 class LiveTable:
     """Draws successive renderings: in place on a TTY, every ``plain_every`` s otherwise."""
 

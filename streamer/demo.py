@@ -3,9 +3,9 @@
 Starts the embedded broker, the worker (embed → track → sink + HTTP API) and
 the chdb store under ``<data-dir>/demo`` (emptied first), replays the built-in
 sample stream (``streamer.sample_stream``: eight stories, one bursting) plus a
-few malformed messages through Kafka, shows the live topic table, and ends
-with a summary once every event is stored or dead-lettered. Nothing keeps
-running afterwards.
+few malformed messages through Kafka, shows the live topic table with the
+alerts raised so far, and ends with a summary (topics, alerts) once every
+event is stored or dead-lettered. Nothing keeps running afterwards.
 """
 
 from __future__ import annotations
@@ -70,11 +70,13 @@ def _prepare_dir(base: Path) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     from streamer import sample_stream
+    from streamer.alert_params import alert_settings
     from streamer.run import pipeline_context, setup_logging
     from streamer.worker import run_pipeline
 
     setup_logging(args.log_level)
     started = time.monotonic()
+    alert_settings(args.alert_params)  # a bad --alert-params must not empty the demo folder
     args.data_dir = str(_prepare_dir(Path(args.data_dir)))
     settings = settings_from_args(args)
     events = sample_stream.generate(args.seed, args.scale)
@@ -130,7 +132,7 @@ async def _drive(p, stop, state: DemoRun, lines, malformed, rate) -> None:
                 state.errors.append(f"producer failed: {producing.exception()!r}")
                 return
             c = rt.counters
-            stored = c["sink.events"] >= state.valid
+            stored = c["sink.events"] >= state.valid and c["sink.alerts"] >= c["track.alerts"]
             dead = c["sink.dead_letters"] >= state.malformed
             idle = time.monotonic() - rt.last_progress
             if stored and dead and producing.done() and idle >= SETTLE:
@@ -147,11 +149,12 @@ async def _drive(p, stop, state: DemoRun, lines, malformed, rate) -> None:
 
 
 def _summary(p, state: DemoRun, wall: float) -> str:
-    from streamer import queries
-    from streamer.dashboard import render
+    from streamer import alert_queries, queries
+    from streamer.dashboard import render, render_alerts
 
     lines = []
     try:
+        alerts = alert_queries.alerts(p.store, stream="default")
         totals = queries.totals(p.store)
         top = queries.latest_topics(p.store, "default", limit=12)
         last = queries.last_event_time(p.store, "default")
@@ -164,6 +167,9 @@ def _summary(p, state: DemoRun, wall: float) -> str:
     lines.append("final topics (from ClickHouse):")
     lines.extend(render(top, recent, limit=12))
     lines.append("")
+    lines.append("alerts (from ClickHouse, event time):")
+    lines.extend(render_alerts(alerts, last=8))
+    lines.append("")
     lines.append("summary")
     lines.append(f"  events generated   {state.valid}")
     lines.append(
@@ -173,6 +179,10 @@ def _summary(p, state: DemoRun, wall: float) -> str:
         f"  dead-lettered      {totals['dead_letters']} (sent {state.malformed} malformed)"
     )
     lines.append(f"  topics             {totals['topics']}")
+    kinds = {k: sum(a["kind"] == k for a in alerts) for k in alert_queries.ALERT_KINDS}
+    lines.append(
+        f"  alerts             {len(alerts)} ({', '.join(f'{n} {k}' for k, n in kinds.items())})"
+    )
     lines.append(f"  model              {p.runtime.model}")
     lines.append(f"  wall time          {wall:.1f}s (first send to last insert {busy:.1f}s)")
     lines.append(f"  throughput         {rate:.1f} events/s end to end")

@@ -107,10 +107,13 @@ async def draw_table(p, table, header: str | None = None, force: bool = False) -
         header = (
             f"events in {c['embed.received']}  embedded {c['embed.embedded']}  "
             f"stored {c['sink.events']}  dead-lettered {c['embed.dead_lettered']}  "
-            f"topics {sum(len(v) for v in rt.topics.values())}  "
+            f"topics {sum(len(v) for v in rt.topics.values())}  alerts {c['track.alerts']}  "
             f"up {time.time() - rt.started_at:,.0f}s"
         )
-    table.draw(dashboard.render(topics, recent, header=header), force=force)
+    lines = dashboard.render(topics, recent, header=header)
+    if "track" in p.settings.agents:
+        lines += dashboard.render_alerts(list(rt.alerts))
+    table.draw(lines, force=force)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
