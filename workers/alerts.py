@@ -147,6 +147,8 @@ class AlertDetector:
             return []
         now = float(ts.max())
         self.trend.add(result.topic_ids, ts)
+        for late in result.late:  # buffered posts now counted under their new topic
+            self.trend.add(np.full(len(late.ts), late.topic_id), late.ts)
         for event in result.lineage:
             if event.kind in ("born", "split"):
                 self.young[event.topic_id] = now
@@ -244,12 +246,12 @@ class AlertDetector:
                 del self.young[tid]
                 continue
             view = engine.topic(tid)
-            # "Quickly" counts from the topic's first post, not from when the
-            # buffer let it be born.
-            if view.status == "merged" or now - view.born_at > s.new_within_s:
+            if view.status == "merged" or now - self.young[tid] > s.new_within_s:
                 del self.young[tid]
                 continue
-            if view.size < s.new_min_docs:
+            # "Quickly": enough posts within the last new_within_s of event
+            # time, not counting stragglers that waited long in the buffer.
+            if self.trend.recent_count(tid, s.new_within_s) < s.new_min_docs:
                 continue
             del self.young[tid]
             if self._repeats_recent_alert(view):

@@ -190,6 +190,15 @@ class TrendCounter:
         total[known] = self.counts[rows[known]].sum(axis=1)
         return win, total - win
 
+    def recent_count(self, topic_id: int, span_s: float) -> int:
+        """Posts of one topic in the last ``span_s`` (whole buckets, up to the counted span)."""
+        r = self.row.get(topic_id)
+        if r is None or self.head is None:
+            return 0
+        k = min(self.n_buckets, max(1, round(span_s / self.bucket_s)))
+        cols = (self.head - np.arange(k)) % self.n_buckets
+        return int(self.counts[r, cols].sum())
+
     def ranking(self, limit: int = 10) -> list[TrendRow]:
         """Topics by trending score (support floor applied), best first."""
         ids = list(self.row)

@@ -114,3 +114,13 @@ def test_trend_counter_ranks_growth_over_baseline_with_support() -> None:
     # A late post inside the span lands in its own minute, not the newest.
     tc.add(np.array([3]), np.array([minutes[0] + 30]))
     assert tc.window_counts([3])[1][0] == 1
+
+
+def test_recent_count_covers_the_trailing_span_only() -> None:
+    tc = TrendCounter(TrendSettings(window_s=HOUR, baseline_s=7 * 24 * HOUR, bucket_s=600))
+    tc.add(np.array([4, 4, 4]), np.array([T0, T0 + 20 * HOUR, T0 + 47 * HOUR]))
+    # Newest bucket is 47 h: a day back reaches 23 h, so the post at 20 h is out.
+    assert tc.recent_count(4, 24 * HOUR) == 1
+    assert tc.recent_count(4, 30 * HOUR) == 2
+    assert tc.recent_count(4, 60 * HOUR) == 3
+    assert tc.recent_count(5, 60 * HOUR) == 0
