@@ -1,0 +1,102 @@
+"""A stream where one story bursts, and a real webhook receiver, for the alert tests."""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from streamer import sample_stream
+
+HOUR = 3600.0
+#: 2025-03-14 06:00 UTC, the sample stream's start.
+T0 = float(sample_stream.START_TS)
+
+
+def _story(name: str) -> sample_stream.Story:
+    return next(s for s in sample_stream.STORIES if s.name == name)
+
+
+def burst_scenario(seed: int = 3) -> tuple[list[list[dict]], list[dict]]:
+    """``(history phases, burst)`` events, phrased like the demo's stories.
+
+    History: the train strike is talked about quietly for four and a half
+    days: 8 posts on its first day (under the default ``new_min_docs`` of 10,
+    so it never counts as "new"), then one every 3 hours. Burst: 30 strike
+    posts within 20 minutes (a ``burst`` of an established topic, with the
+    default settings), and a phone launch nobody mentioned before, 25 posts in
+    the same 20 minutes (a ``new`` topic).
+
+    The history comes in phases of 8 posts (about a day each), to be produced
+    one after the other as a live stream would arrive: sent all at once, the
+    engine would see four days in one micro-batch and learn the story's
+    topic only at its end (then, with a merge, a young topic).
+    """
+    rng = random.Random(seed)
+    strike, phone = _story("train-strike"), _story("phone-launch")
+    hours = [0, 0.4, 0.8, 1.2, 1.6, 6, 12, 18] + [24 + 3 * k for k in range(28)]
+    start = T0 + (24 + 3 * 28) * HOUR
+    burst = [(start + rng.uniform(0, 1200), strike) for _ in range(30)]
+    burst += [(start + rng.uniform(0, 1200), phone) for _ in range(25)]
+    burst.sort(key=lambda x: x[0])
+
+    def event(i: int, ts: float, story: sample_stream.Story) -> dict:
+        return {
+            "id": f"burst-{seed}-{i:04d}",
+            "ts": round(ts, 3),
+            "text": sample_stream._fill(rng, story),
+            "stream": "default",
+            "label": story.name,
+        }
+
+    history = [event(i, T0 + h * HOUR, strike) for i, h in enumerate(hours)]
+    later = [event(len(history) + i, t, s) for i, (t, s) in enumerate(burst)]
+    return [history[i : i + 8] for i in range(0, len(history), 8)], later
+
+
+def jsonl(events: list[dict]) -> bytes:
+    return b"\n".join(json.dumps(e).encode() for e in events) + b"\n"
+
+
+class WebhookReceiver:
+    """A real HTTP server (stdlib, own thread, free port) recording alert POSTs.
+
+    ``fail_first``: answer the first POST of every alert id with a 500, so the
+    sender's retry is exercised.
+    """
+
+    def __init__(self, fail_first: bool = True) -> None:
+        self.fail_first = fail_first
+        self.lock = threading.Lock()
+        self.delivered: list[dict] = []
+        self.attempts: dict[str, int] = {}
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                with receiver.lock:
+                    n = receiver.attempts.get(body["alert_id"], 0) + 1
+                    receiver.attempts[body["alert_id"]] = n
+                    ok = not (receiver.fail_first and n == 1)
+                    if ok:
+                        receiver.delivered.append(body)
+                self.send_response(200 if ok else 500)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> WebhookReceiver:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -1,0 +1,125 @@
+"""End to end with default alert settings: real tansu broker, real model, chdb, real webhook.
+
+A quiet story bursts and a new one appears (``alert_helpers.burst_scenario``).
+The worker must publish a ``burst`` and a ``new`` alert to Kafka ``alerts``,
+store each exactly once in ClickHouse, POST each to the webhook (after a 500),
+and serve them through ``/alerts``, ``topictrack alerts`` and ``trending``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+from alert_helpers import WebhookReceiver, burst_scenario, jsonl
+from integration_helpers import Worker, cli
+
+from schemas import ALERT_SCHEMA_PATH
+from streamer.store import open_store
+
+
+def _kafka_alerts(bootstrap: str) -> list[dict]:
+    """Every message on ``alerts``, read without a consumer group (no JoinGroup wait)."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        consumer_timeout_ms=1500,
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=1500,
+    )
+    try:
+        parts = [TopicPartition("alerts", p) for p in consumer.partitions_for_topic("alerts")]
+        consumer.assign(parts)
+        consumer.seek_to_beginning(*parts)
+        return [json.loads(m.value) for m in consumer]
+    finally:
+        consumer.close()
+
+
+def _about(alert: dict, *words: str) -> bool:
+    text = " ".join([alert["label"], *alert["keywords"][:5]])
+    return any(w in text for w in words)
+
+
+def test_a_bursting_story_alerts_in_kafka_clickhouse_and_the_webhook(tmp_path):
+    from streamer.produce import produce_lines
+
+    phases, burst = burst_scenario()
+    history = [e for phase in phases for e in phase]
+    data = tmp_path / "data"
+    schema = json.loads(ALERT_SCHEMA_PATH.read_text())
+
+    with (
+        WebhookReceiver(fail_first=True) as hook,
+        Worker(data, extra=("--alert-webhook", hook.url)) as w,
+    ):
+        done = 0
+        for k, phase in enumerate(phases):  # a day at a time, as it would arrive live
+            assert produce_lines(w.broker, jsonl(phase).splitlines()).sent == len(phase)
+            done += len(phase)
+            w.wait_for(lambda c, n=done: c.get("sink.events", 0) >= n, what=f"history {k} stored")
+        assert w.get("/stats")["counters"].get("track.alerts", 0) == 0  # quiet: no alert yet
+        assert produce_lines(w.broker, jsonl(burst).splitlines()).sent == len(burst)
+        stats = w.wait_for(
+            lambda c: (
+                c.get("sink.events", 0) >= len(history) + len(burst)
+                and c.get("track.alerts", 0) >= 2
+                and c.get("sink.alerts", 0) >= c["track.alerts"]
+                and c.get("webhook.sent", 0) >= c["track.alerts"]
+            ),
+            what="alerts published, stored and delivered",
+        )
+        c = stats["counters"]
+        assert stats["webhook"]["failed"] == 0 and stats["webhook"]["dropped"] == 0
+        assert c["webhook.retries"] >= c["track.alerts"]  # every first try got a 500
+
+        # Kafka: one message per alert, each the alert schema's object.
+        in_kafka = _kafka_alerts(w.broker)
+        for a in in_kafka:
+            jsonschema.validate(a, schema)
+        ids = [a["alert_id"] for a in in_kafka]
+        assert len(ids) == len(set(ids)) == c["track.alerts"]
+        bursts = [a for a in in_kafka if a["kind"] == "burst"]
+        news = [a for a in in_kafka if a["kind"] == "new"]
+        assert len(bursts) == 1 and _about(bursts[0], "strike", "rail", "train", "union")
+        assert bursts[0]["score"] >= 6 and bursts[0]["first_seen"] == history[0]["ts"]
+        assert any(_about(a, "phone", "nova", "orbit", "pixelon") for a in news)
+
+        # The worker holds chdb: the CLI asks its API.
+        api = w.get("/alerts?since=1h")
+        assert api["source"] == "store" and {a["alert_id"] for a in api["alerts"]} == set(ids)
+        shown = cli("alerts", "--data-dir", str(data), "--kind", "burst")
+        assert shown.returncode == 0, shown.stderr
+        assert "burst" in shown.stdout and "from worker pid" in shown.stderr
+        trend = cli("trending", "--data-dir", str(data), "--json")
+        assert trend.returncode == 0, trend.stderr
+        top = json.loads(trend.stdout)["trending"]
+        assert top and top[0]["window_count"] >= 5
+        broker = w.broker
+    assert w.proc.returncode == 0, w.output()
+    # The webhook got every alert once (after its 500), and nothing else.
+    assert sorted(a["alert_id"] for a in hook.delivered) == sorted(ids)
+    assert all(n == 2 for n in hook.attempts.values())
+
+    with open_store(f"chdb:{data / 'chdb'}") as store:
+        raw = store.query("SELECT alert_id, count() AS n FROM alerts GROUP BY alert_id")
+        assert sorted(r["alert_id"] for r in raw) == sorted(ids)
+        assert all(r["n"] == 1 for r in raw)  # exactly once, not even before a merge
+        row = store.query(
+            "SELECT size, extra, window_end FROM alerts WHERE alert_id = %(a)s",
+            {"a": bursts[0]["alert_id"]},
+        )[0]
+        assert row["size"] == bursts[0]["size"] and row["window_end"] == int(
+            bursts[0]["window_end"]
+        )
+    # No worker now: the CLI reads the store itself.
+    shown = cli("alerts", "--data-dir", str(data), "--json")
+    assert shown.returncode == 0, shown.stderr
+    listed = [json.loads(line) for line in shown.stdout.splitlines()]
+    assert [a["alert_id"] for a in listed] == [
+        a["alert_id"] for a in sorted(in_kafka, key=lambda a: (a["window_end"], a["created_at"]))
+    ]
+    assert broker
