@@ -168,7 +168,7 @@ def _summary(p, state: DemoRun, wall: float) -> str:
     lines.extend(render(top, recent, limit=12))
     lines.append("")
     lines.append("alerts (from ClickHouse, event time):")
-    lines.extend(render_alerts(alerts, last=8))
+    lines.extend(render_alerts(alerts, last=20))
     lines.append("")
     lines.append("summary")
     lines.append(f"  events generated   {state.valid}")
