@@ -9,10 +9,15 @@ and serve them through ``/alerts``, ``topictrack alerts`` and ``trending``.
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import threading
+import time
 
 import jsonschema
 from alert_helpers import WebhookReceiver, burst_scenario, jsonl
-from integration_helpers import Worker, cli
+from integration_helpers import REPO, Worker, cli
 
 from schemas import ALERT_SCHEMA_PATH
 from streamer.store import open_store
@@ -39,6 +44,41 @@ def _kafka_alerts(bootstrap: str) -> list[dict]:
         consumer.close()
 
 
+class Follower:
+    """``topictrack alerts --follow --json`` in the background, its lines collected."""
+
+    def __init__(self, data) -> None:
+        self.proc = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "streamer.cli", "alerts", "--follow", "--json"),
+                *("--interval", "0.5", "--data-dir", str(data)),
+            ],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: list[dict] = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.append(json.loads(line))
+
+    def wait_for(self, n: int, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.lines) < n and time.monotonic() < deadline:
+            time.sleep(0.2)
+
+    def stop(self) -> tuple[int, str]:
+        """Ctrl-C, as a user would: a clean exit."""
+        self.proc.send_signal(signal.SIGINT)
+        rc = self.proc.wait(30)
+        self.reader.join(5)
+        return rc, self.proc.stderr.read()
+
+
 def _about(alert: dict, *words: str) -> bool:
     text = " ".join([alert["label"], *alert["keywords"][:5]])
     return any(w in text for w in words)
@@ -62,6 +102,7 @@ def test_a_bursting_story_alerts_in_kafka_clickhouse_and_the_webhook(tmp_path):
             done += len(phase)
             w.wait_for(lambda c, n=done: c.get("sink.events", 0) >= n, what=f"history {k} stored")
         assert w.get("/stats")["counters"].get("track.alerts", 0) == 0  # quiet: no alert yet
+        follower = Follower(data)
         assert produce_lines(w.broker, jsonl(burst).splitlines()).sent == len(burst)
         stats = w.wait_for(
             lambda c: (
@@ -87,6 +128,13 @@ def test_a_bursting_story_alerts_in_kafka_clickhouse_and_the_webhook(tmp_path):
         assert len(bursts) == 1 and _about(bursts[0], "strike", "rail", "train", "union")
         assert bursts[0]["score"] >= 6 and bursts[0]["first_seen"] == history[0]["ts"]
         assert any(_about(a, "phone", "nova", "orbit", "pixelon") for a in news)
+
+        # `alerts --follow` printed each new alert once, and stops cleanly on Ctrl-C.
+        follower.wait_for(len(ids))
+        time.sleep(1.5)  # a few more polls: nothing may be printed twice
+        rc, err = follower.stop()
+        assert rc == 0, err
+        assert sorted(a["alert_id"] for a in follower.lines) == sorted(ids)
 
         # The worker holds chdb: the CLI asks its API.
         api = w.get("/alerts?since=1h")
