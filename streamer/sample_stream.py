@@ -204,18 +204,48 @@ STORIES: tuple[Story, ...] = (
 )
 
 #: Unrelated one-off messages mixed in (they should not form topics).
-CHATTER = (
-    "good morning everyone, coffee first",
+#: Everyday chatter is built from independent halves, so no two messages need
+#: agree: real chatter is varied, and ten sentences repeated a dozen times each
+#: would (rightly) be found as ten small topics and alerted.
+CHATTER_OPENERS = (
+    "good morning everyone",
+    "ugh, mondays",
+    "can't believe it's already {m}",
+    "note to self",
+    "random thought",
+    "so tired today",
+    "well that was unexpected",
+    "honestly",
+    "quick question",
+    "small win today",
+    "not gonna lie",
+    "weekend plans",
+)
+CHATTER_TAILS = (
+    "coffee first",
     "anyone know a good pizza place downtown?",
     "my cat knocked the plant over again",
-    "finally finished that book, what a twist",
-    "traffic is terrible today, ugh",
+    "finally finished that book",
+    "traffic is terrible",
     "who else is watching the new series tonight",
-    "lost my keys for the third time this week",
-    "happy birthday to my little brother!",
-    "trying a new recipe for dinner, wish me luck",
-    "the gym was packed this morning",
+    "lost my keys again",
+    "happy birthday to my little brother",
+    "trying a new recipe for dinner",
+    "the gym was packed",
+    "need new running shoes",
+    "the neighbours are painting their fence purple",
+    "my plants are thriving for once",
+    "forgot my umbrella, of course it rains",
+    "learning to knit, send help",
+    "the dog ate my sandwich",
 )
+CHATTER_MONTHS = ("march", "friday", "noon", "the weekend")
+
+
+def _chatter(rng: random.Random) -> str:
+    opener = rng.choice(CHATTER_OPENERS).format(m=rng.choice(CHATTER_MONTHS))
+    return f"{opener}, {rng.choice(CHATTER_TAILS)}"
+
 
 #: Malformed inputs the demo sends past the producer's validation, to show the
 #: worker dead-lettering them (reason and raw bytes in ClickHouse).
@@ -263,7 +293,7 @@ def generate(seed: int = 7, scale: float = 1.0, chatter: float = 0.04) -> list[d
                 drafts.append((rng.uniform(b0, b0 + minutes * 60), story.name, _fill(rng, story)))
     n_chatter = round(len(drafts) * chatter)
     for _ in range(n_chatter):
-        drafts.append((rng.uniform(START_TS, end), "chatter", rng.choice(CHATTER)))
+        drafts.append((rng.uniform(START_TS, end), "chatter", _chatter(rng)))
     drafts.sort(key=lambda d: d[0])
     out = []
     for i, (ts, label, text) in enumerate(drafts):
