@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from streamer.options import json_object
+
 #: Rows of the printed table: (key, label, format).
 TABLE: tuple[tuple[str, str, str], ...] = (
     ("n_docs", "documents", "{:,}"),
@@ -80,6 +82,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument(
         "--alert-params",
         default="{}",
+        type=json_object,
         help="alert settings as JSON (workers.alerts.AlertSettings), e.g. '{\"new_min_docs\": 5}'",
     )
     p.add_argument(
@@ -93,6 +96,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument(
         "--engine-params",
         default="{}",
+        type=json_object,
         help="engine settings as JSON, e.g. '{\"assign_threshold\": 0.35}'",
     )
     p.add_argument("--model", help="encoder folder or Hugging Face name (default: packaged)")
@@ -103,7 +107,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def run(args: argparse.Namespace) -> int:
-    from workers.alerts import AlertSettings
+    from streamer.alert_params import alert_settings
+    from streamer.config import ConfigError
     from workers.embedding import DEFAULT_MAX_TOKENS, Embedder, default_model_path
     from workers.embedding_cache import cache_key, cached_embeddings, file_digest
     from workers.engines import make_engine
@@ -129,10 +134,10 @@ def run(args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         print("topictrack eval: --batch-size must be >= 1", file=sys.stderr)
         return 2
+    params = args.engine_params
     try:
-        params = _json_object(args.engine_params, "--engine-params")
-        alert_settings = AlertSettings(**_json_object(args.alert_params, "--alert-params"))
-    except (TypeError, ValueError) as exc:
+        settings = alert_settings(args.alert_params)
+    except ConfigError as exc:
         print(f"topictrack eval: {exc}", file=sys.stderr)
         return 2
     try:
@@ -167,7 +172,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"topictrack eval: {exc}", file=sys.stderr)
         return 2
     terms = tokenize_stream(stream)
-    alerting = None if args.no_alerts else AlertReplay(engine, stream, alert_settings)
+    alerting = None if args.no_alerts else AlertReplay(engine, stream, settings)
     result = replay(
         engine,
         embeddings,
@@ -188,7 +193,7 @@ def run(args: argparse.Namespace) -> int:
             "batch_size": args.batch_size,
             "batch_span_s": args.batch_span,
             "engine_params": params,
-            "alert_params": json.loads(args.alert_params),
+            "alert_params": args.alert_params,
         }
     )
     print_table(metrics)
@@ -197,17 +202,6 @@ def run(args: argparse.Namespace) -> int:
         Path(args.json_out).write_text(json.dumps(metrics, indent=2, default=float) + "\n")
         print(f"wrote {args.json_out}")
     return 0
-
-
-def _json_object(text: str, option: str) -> dict[str, Any]:
-    """Parse an option's JSON object, naming the option in the error."""
-    try:
-        value = json.loads(text)
-    except ValueError as exc:
-        raise ValueError(f"{option}: not JSON: {exc}") from exc
-    if not isinstance(value, dict):
-        raise ValueError(f"{option}: must be a JSON object")
-    return value
 
 
 def print_table(metrics: dict[str, Any]) -> None:

@@ -9,7 +9,8 @@ from pathlib import Path
 from streamer.config import DEFAULT_WEB_PORT, Settings, parse_agents, parse_broker_url
 
 
-def _json_object(text: str) -> dict:
+def json_object(text: str) -> dict:
+    """argparse type: a JSON object (``--engine-params``, ``--alert-params``)."""
     try:
         value = json.loads(text)
     except ValueError as exc:
@@ -48,13 +49,13 @@ def add_pipeline_options(
     g.add_argument(
         "--engine-params",
         default="{}",
-        type=_json_object,
-        help="engine parameters as JSON, e.g. '{\"threshold\": 0.5}'",
+        type=json_object,
+        help="engine parameters as JSON, e.g. '{\"assign_threshold\": 0.35}' (docs/engine.md)",
     )
     g.add_argument(
         "--alert-params",
         default="{}",
-        type=_json_object,
+        type=json_object,
         help="alert settings as JSON (workers.alerts.AlertSettings fields), "
         "e.g. '{\"new_min_docs\": 20}'",
     )
