@@ -19,8 +19,6 @@ announced twice.
 
 from __future__ import annotations
 
-import io
-import json
 import logging
 import math
 import time
@@ -31,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from workers import npz_blob
 from workers.topic_types import BatchResult, TopicEngine
 from workers.trending import MINUTE, TrendCounter, TrendSettings, trend_score
 
@@ -184,15 +183,14 @@ class AlertDetector:
         }
         # Stacked in their own dtype, so a restored dedupe test computes the same cosines.
         centroids = np.stack([r[3] for r in self.recent]) if self.recent else np.zeros((0, 0))
-        out = io.BytesIO()
-        np.savez_compressed(
-            out,
-            meta_json=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
-            recent_centroids=centroids,
-            trend_topic_ids=trend["topic_ids"],
-            trend_counts=trend["counts"],
+        return npz_blob.pack(
+            meta,
+            {
+                "recent_centroids": centroids,
+                "trend_topic_ids": trend["topic_ids"],
+                "trend_counts": trend["counts"],
+            },
         )
-        return out.getvalue()
 
     @classmethod
     def restore(
@@ -207,13 +205,7 @@ class AlertDetector:
         other windows than the saved counts, the counts start empty (logged):
         the rest of the state (alerted topics, cooldowns) is kept.
         """
-        try:
-            z = np.load(io.BytesIO(blob), allow_pickle=False)
-            meta = json.loads(z["meta_json"].tobytes().decode())
-        except (OSError, ValueError, KeyError) as exc:
-            raise ValueError(f"not a {SNAPSHOT_FORMAT} snapshot: {exc}") from exc
-        if meta.get("format") != SNAPSHOT_FORMAT:
-            raise ValueError(f"not a {SNAPSHOT_FORMAT} snapshot: {meta.get('format')!r}")
+        meta, z = npz_blob.unpack(blob, SNAPSHOT_FORMAT)
         det = cls(meta["stream"], settings or AlertSettings(**meta["settings"]), clock)
         det.young = {int(t): float(at) for t, at in meta["young"]}
         det.alerted = {int(t): float(at) for t, at in meta["alerted"]}

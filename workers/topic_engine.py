@@ -21,14 +21,13 @@ Topic ids are issued once and never reused or renumbered.
 
 from __future__ import annotations
 
-import io
-import json
 import math
 import pickle
 from typing import Any
 
 import numpy as np
 
+from workers import npz_blob
 from workers.blas import single_threaded_blas
 from workers.drift import DriftMonitor, plan_split
 from workers.engine_config import EngineConfig
@@ -844,23 +843,14 @@ class TopicTrackEngine:
             "examples": {str(t): v for t, v in self.examples.items()},
             "frozen_keywords": {str(t): v for t, v in self.frozen_keywords.items()},
         }
-        arrays["meta_json"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
         # river detectors hold their windows in Python objects; pickle keeps them exact.
         arrays["drift_pickle"] = np.frombuffer(pickle.dumps(self.drift.detectors), dtype=np.uint8)
-        out = io.BytesIO()
-        np.savez_compressed(out, **arrays)
-        return out.getvalue()
+        return npz_blob.pack(meta, arrays)
 
     @classmethod
     def restore(cls, blob: bytes) -> TopicTrackEngine:
         """Rebuild an engine from :meth:`snapshot` output (a trusted, own-made file)."""
-        try:
-            z = np.load(io.BytesIO(blob), allow_pickle=False)
-            meta = json.loads(z["meta_json"].tobytes().decode())
-        except (OSError, ValueError, KeyError) as exc:
-            raise ValueError(f"not a {SNAPSHOT_FORMAT} snapshot: {exc}") from exc
-        if meta.get("format") != SNAPSHOT_FORMAT:
-            raise ValueError(f"not a {SNAPSHOT_FORMAT} snapshot: {meta.get('format')!r}")
+        meta, z = npz_blob.unpack(blob, SNAPSHOT_FORMAT)
         eng = cls(meta["dim"], EngineConfig.from_dict(meta["config"]))
         eng.landmark = meta["landmark"]
         eng.next_id = meta["next_id"]
