@@ -41,6 +41,21 @@ def crisis_lines() -> list[bytes]:
     return out
 
 
+@pytest.fixture(params=["chdb", "server"])
+def store(request, tmp_path):
+    """A migrated store: chdb in process, and the ClickHouse server when one is set."""
+    from streamer.store import open_store
+
+    if request.param == "chdb":
+        url = f"chdb:{tmp_path / 'chdb'}"
+    else:
+        url = request.getfixturevalue("clickhouse_url")
+    s = open_store(url)
+    s.migrate()
+    yield s
+    s.close()
+
+
 @pytest.fixture
 def clickhouse_url() -> str:
     """A fresh database on the server named by TOPICTRACK_CLICKHOUSE_URL (skips without it)."""

@@ -5,22 +5,9 @@ from __future__ import annotations
 import pytest
 
 from streamer import alert_queries
-from streamer.store import open_store
 from streamer.store.sql import load_migrations
 
 T0 = 1_741_932_000
-
-
-@pytest.fixture(params=["chdb", "server"])
-def store(request, tmp_path):
-    if request.param == "chdb":
-        url = f"chdb:{tmp_path / 'chdb'}"
-    else:
-        url = request.getfixturevalue("clickhouse_url")
-    s = open_store(url)
-    s.migrate()
-    yield s
-    s.close()
 
 
 def alert(i: int, kind: str = "new", stream: str = "default", end: float = T0) -> dict:

@@ -14,18 +14,6 @@ from streamer.store import StoreLockedError, open_store
 from streamer.store.sql import load_migrations
 
 
-@pytest.fixture(params=["chdb", "server"])
-def store(request, tmp_path):
-    if request.param == "chdb":
-        url = f"chdb:{tmp_path / 'chdb'}"
-    else:
-        url = request.getfixturevalue("clickhouse_url")
-    s = open_store(url)
-    s.migrate()
-    yield s
-    s.close()
-
-
 def event(i: int, topic: int = 1, version: int = 0, ts: int = 1_700_000_000) -> dict:
     return {
         "event_id": f"e{i}",

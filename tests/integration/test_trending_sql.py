@@ -7,23 +7,10 @@ import numpy as np
 import pytest
 
 from streamer import alert_queries
-from streamer.store import open_store
 from workers.trending import TrendCounter, TrendSettings
 
 T0 = 1_700_000_000  # a minute boundary plus 20 s: 1_699_999_980 is one
 DAY = 86400
-
-
-@pytest.fixture(params=["chdb", "server"])
-def store(request, tmp_path):
-    if request.param == "chdb":
-        url = f"chdb:{tmp_path / 'chdb'}"
-    else:
-        url = request.getfixturevalue("clickhouse_url")
-    s = open_store(url)
-    s.migrate()
-    yield s
-    s.close()
 
 
 def _stream(seed: int, n_topics: int = 12, n: int = 4000):
