@@ -29,6 +29,15 @@ MIN_TERM_SHARE = 0.02
 FOLD_EVERY = 4096
 
 
+def _runs(keys: np.ndarray) -> list[tuple[int, int, int]]:
+    """``(key, start, end)`` of each run of equal values in ``keys``."""
+    if len(keys) == 0:
+        return []
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    ends = np.r_[starts[1:], len(keys)]
+    return list(zip(keys[starts].tolist(), starts.tolist(), ends.tolist(), strict=True))
+
+
 class KeywordModel:
     """Decayed per-topic term statistics and c-TF-IDF keyword ranking.
 
@@ -43,7 +52,8 @@ class KeywordModel:
         self.vocab: dict[str, int] = {}
         self.words: list[str] = []
         self.df = np.zeros(1024, dtype=np.float64)  # decayed doc frequency per term id
-        self.topic_terms: dict[int, dict[int, float]] = {}
+        # Per topic: sorted term ids and their decayed counts (parallel arrays).
+        self.topic_terms: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self.topic_mass: dict[int, float] = {}  # decayed documents per topic
         self._pending: list[tuple[np.ndarray, np.ndarray, Sequence[Sequence[str]], bool]] = []
         self._pending_docs = 0
@@ -114,35 +124,40 @@ class KeywordModel:
         t_of = topic[doc_u]
         keep = t_of >= 0
         if keep.any():
-            # Aggregate (topic, term) pairs in numpy, then touch each dict once per pair.
+            # Aggregate (topic, term) pairs, then merge each topic's slice at once.
             uniq, inverse = np.unique((t_of[keep] << 32) | term_u[keep], return_inverse=True)
-            sums = np.bincount(inverse, weights=w[keep]).tolist()
-            current_topic, bag = -1, {}
-            for t, term, s_ in zip(
-                (uniq >> 32).tolist(), (uniq & 0xFFFFFFFF).tolist(), sums, strict=True
-            ):
-                if t != current_topic:
-                    current_topic = t
-                    bag = self.topic_terms.setdefault(t, {})
-                bag[term] = bag.get(term, 0.0) + s_
+            sums = np.bincount(inverse, weights=w[keep])
+            for t, a, b in _runs(uniq >> 32):
+                self._add_to_bag(t, uniq[a:b] & 0xFFFFFFFF, sums[a:b])
         self._maybe_prune()
+
+    def _add_to_bag(self, topic_id: int, terms: np.ndarray, values: np.ndarray) -> None:
+        """Add counts for sorted unique ``terms`` into a topic's arrays."""
+        bag = self.topic_terms.get(topic_id)
+        if bag is None:
+            self.topic_terms[topic_id] = (terms.copy(), values.astype(np.float64))
+            return
+        ids, vals = bag
+        merged, inv = np.unique(np.concatenate([ids, terms]), return_inverse=True)
+        total = np.bincount(inv, weights=np.concatenate([vals, values]), minlength=len(merged))
+        self.topic_terms[topic_id] = (merged, total)
 
     def merge(self, src: int, dst: int) -> None:
         """Add topic ``src``'s statistics into ``dst`` (a topic merge)."""
         self.fold()
-        bag = self.topic_terms.pop(src, {})
-        into = self.topic_terms.setdefault(dst, {})
-        for term, s in bag.items():
-            into[term] = into.get(term, 0.0) + s
+        bag = self.topic_terms.pop(src, None)
+        if bag is not None:
+            self._add_to_bag(dst, *bag)
         self.topic_mass[dst] = self.topic_mass.get(dst, 0.0) + self.topic_mass.pop(src, 0.0)
 
     def move_share(self, src: int, dst: int, share: float) -> None:
         """Give ``dst`` a ``share`` of ``src``'s statistics (a split's child)."""
         self.fold()
-        bag = self.topic_terms.get(src, {})
-        self.topic_terms[dst] = {t: s * share for t, s in bag.items()}
-        for t in bag:
-            bag[t] *= 1.0 - share
+        bag = self.topic_terms.get(src)
+        if bag is not None:
+            ids, vals = bag
+            self.topic_terms[dst] = (ids.copy(), vals * share)
+            self.topic_terms[src] = (ids, vals * (1.0 - share))
         mass = self.topic_mass.get(src, 0.0)
         self.topic_mass[dst] = mass * share
         self.topic_mass[src] = mass * (1.0 - share)
@@ -157,9 +172,8 @@ class KeywordModel:
         """Multiply every stored mass by ``factor`` (the engine moved its decay landmark)."""
         self.fold()
         self.df *= factor
-        for bag in self.topic_terms.values():
-            for t in bag:
-                bag[t] *= factor
+        for t, (ids, vals) in self.topic_terms.items():
+            self.topic_terms[t] = (ids, vals * factor)
         for t in self.topic_mass:
             self.topic_mass[t] *= factor
 
@@ -168,13 +182,10 @@ class KeywordModel:
         """Top ``k`` (term, c-TF-IDF score) for a topic, best first."""
         self.fold()
         bag = self.topic_terms.get(topic_id)
-        if not bag:
-            return []
         mass = self.topic_mass.get(topic_id, 0.0)
-        if mass <= 0:
+        if bag is None or len(bag[0]) == 0 or mass <= 0:
             return []
-        ids = np.fromiter(bag.keys(), dtype=np.int64, count=len(bag))
-        tf = np.fromiter(bag.values(), dtype=np.float64, count=len(bag))
+        ids, tf = bag
         # A term in under 1% of a topic's (decayed) documents is an accident of
         # a few posts, not what the topic is about; tiny topics keep all terms.
         usable = tf >= min(MIN_TERM_SHARE * mass, tf.max())
@@ -192,17 +203,17 @@ class KeywordModel:
     def state(self) -> dict[str, object]:
         """Flat arrays (and the word list) that rebuild the model exactly."""
         self.fold()
-        topics, terms, values = [], [], []
-        for t, bag in self.topic_terms.items():
-            topics.extend([t] * len(bag))
-            terms.extend(bag.keys())
-            values.extend(bag.values())
+        order = list(self.topic_terms)
+        sizes = [len(self.topic_terms[t][0]) for t in order]
+        topics = np.repeat(np.asarray(order, dtype=np.int64), sizes)
+        terms = [self.topic_terms[t][0] for t in order]
+        values = [self.topic_terms[t][1] for t in order]
         return {
             "words": list(self.words),
             "df": self.df[: len(self.words)].copy(),
-            "bag_topic": np.asarray(topics, dtype=np.int64),
-            "bag_term": np.asarray(terms, dtype=np.int64),
-            "bag_value": np.asarray(values, dtype=np.float64),
+            "bag_topic": topics,
+            "bag_term": np.concatenate(terms) if terms else np.zeros(0, np.int64),
+            "bag_value": np.concatenate(values) if values else np.zeros(0),
             "mass_topic": np.asarray(list(self.topic_mass.keys()), dtype=np.int64),
             "mass_value": np.asarray(list(self.topic_mass.values()), dtype=np.float64),
         }
@@ -214,13 +225,11 @@ class KeywordModel:
         self.df = np.zeros(max(1024, len(df)), dtype=np.float64)
         self.df[: len(df)] = df
         self.topic_terms = {}
-        for t, term, v in zip(
-            np.asarray(state["bag_topic"]).tolist(),
-            np.asarray(state["bag_term"]).tolist(),
-            np.asarray(state["bag_value"]).tolist(),
-            strict=True,
-        ):
-            self.topic_terms.setdefault(t, {})[term] = v
+        topics = np.asarray(state["bag_topic"], dtype=np.int64)
+        terms = np.asarray(state["bag_term"], dtype=np.int64)
+        values = np.asarray(state["bag_value"], dtype=np.float64)
+        for t, a, b in _runs(topics):  # stored as contiguous runs, in insertion order
+            self.topic_terms[t] = (terms[a:b].copy(), values[a:b].copy())
         self.topic_mass = dict(
             zip(
                 np.asarray(state["mass_topic"]).tolist(),
@@ -244,7 +253,7 @@ class KeywordModel:
         df = np.zeros(max(len(self.words), 1024), dtype=np.float64)
         df[: len(keep)] = self.df[keep]
         self.df = df
-        for t, bag in self.topic_terms.items():
-            self.topic_terms[t] = {
-                int(remap[term]): s for term, s in bag.items() if remap[term] >= 0
-            }
+        for t, (ids, vals) in self.topic_terms.items():
+            new_ids = remap[ids]
+            kept = new_ids >= 0  # remap is monotone: kept ids stay sorted
+            self.topic_terms[t] = (new_ids[kept], vals[kept])
