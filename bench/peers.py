@@ -263,6 +263,28 @@ def run_leader_follower(stream: Any, emb: np.ndarray, terms: list[list[str]], op
     return Run("leader-follower", pred, cpu, wall, words_from_assignments(pred, terms))
 
 
+def budgeted_replay(
+    name: str, n: int, bounds: Any, step: Any, opts: Any
+) -> tuple[np.ndarray, float, float, int]:
+    """Run ``step(start, stop) -> topic ids`` over ``bounds`` until the CPU budget is spent.
+
+    Returns (predictions, CPU seconds inside ``step``, wall seconds, documents covered).
+    """
+    pred = np.full(n, -1, dtype=np.int64)
+    prog = Progress(f"{name} ({n:,} docs)", n, opts.quiet)
+    cpu, t0, covered = 0.0, time.perf_counter(), n
+    for start, stop in bounds:
+        c0 = time.process_time()
+        pred[start:stop] = step(start, stop)
+        cpu += time.process_time() - c0
+        prog.update(stop)
+        if cpu > opts.budget_s and stop < n:
+            covered = stop
+            break
+    prog.done()
+    return pred, cpu, time.perf_counter() - t0, covered
+
+
 def run_bertopic(stream: Any, emb: np.ndarray, terms: list[list[str]], opts: Any) -> Run:
     """BERTopic's online pipeline, one ``partial_fit`` per micro-batch.
 
@@ -292,20 +314,14 @@ def run_bertopic(stream: Any, emb: np.ndarray, terms: list[list[str]], opts: Any
     # float64: IncrementalPCA hands MiniBatchKMeans float64 after its first batch
     # whatever came in, and the k-means kernel rejects a dtype change.
     emb64 = emb.astype(np.float64)
-    pred = np.full(n, -1, dtype=np.int64)
-    prog = Progress(f"bertopic-online ({n:,} docs)", n, opts.quiet)
-    cpu, t0, covered = 0.0, time.perf_counter(), n
-    for start, stop in batches(n, size, min_last=max(k, 5)):
-        c0 = time.process_time()
+
+    def step(start: int, stop: int) -> Any:
         model.partial_fit(stream.texts[start:stop], embeddings=emb64[start:stop])
-        cpu += time.process_time() - c0
-        pred[start:stop] = model.topics_
-        prog.update(stop)
-        if cpu > opts.budget_s and stop < n:
-            covered = stop
-            break
-    prog.done()
-    wall = time.perf_counter() - t0
+        return model.topics_
+
+    pred, cpu, wall, covered = budgeted_replay(
+        "bertopic-online", n, batches(n, size, min_last=max(k, 5)), step, opts
+    )
     words = []
     for topic, count in sorted(model.topic_sizes_.items()):
         if topic >= 0 and count >= MIN_TOPIC_SIZE:
@@ -323,26 +339,15 @@ def run_streamkmeans(stream: Any, emb: np.ndarray, terms: list[list[str]], opts:
     n = len(stream)
     k = len(set(stream.labels))
     engine = make_engine("river-streamkmeans", emb.shape[1], n_clusters=k)
-    pred = np.full(n, -1, dtype=np.int64)
-    prog = Progress(f"river-streamkmeans ({n:,} docs)", n, opts.quiet)
-    cpu, t0, covered = 0.0, time.perf_counter(), n
-    for start, stop in batches(n, opts.batch_size):
-        c0 = time.process_time()
-        res = engine.learn_many(
-            emb[start:stop],
-            stream.ts[start:stop],
-            stream.texts[start:stop],
-            stream.ids[start:stop],
-            terms[start:stop],
-        )
-        cpu += time.process_time() - c0
-        pred[start:stop] = res.topic_ids
-        prog.update(stop)
-        if cpu > opts.budget_s and stop < n:
-            covered = stop
-            break
-    prog.done()
-    wall = time.perf_counter() - t0
+
+    def step(start: int, stop: int) -> Any:
+        sl = slice(start, stop)
+        res = engine.learn_many(emb[sl], stream.ts[sl], stream.texts[sl], stream.ids[sl], terms[sl])
+        return res.topic_ids
+
+    pred, cpu, wall, covered = budgeted_replay(
+        "river-streamkmeans", n, batches(n, opts.batch_size), step, opts
+    )
     words = topic_word_lists(engine, MIN_TOPIC_SIZE, TOP_WORDS)
     return Run("river-streamkmeans", pred[:covered], cpu, wall, words, {"k": k})
 
