@@ -1,12 +1,15 @@
 """A fixed-size ring of recently assigned documents (all topics together).
 
 Drift handling needs a topic's *recent* posts: to test a split and to
-refresh a centroid. One shared ring  gives every topic its
-latest posts with memory fixed at ``capacity`` documents, however many topics
-exist.
+refresh a centroid; a newborn topic takes back the recent posts of older
+topics that fit it better (so their document ids are kept too). One shared
+ring gives every topic its latest posts with memory fixed at ``capacity``
+documents, however many topics exist.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -14,23 +17,31 @@ from workers.topic_types import UNASSIGNED
 
 
 class RecentDocs:
-    """Ring buffer of (embedding, topic id, event time)."""
+    """Ring buffer of (embedding, topic id, event time, document id)."""
 
     def __init__(self, dim: int, capacity: int) -> None:
         self.capacity = capacity
         self.emb = np.zeros((capacity, dim), dtype=np.float16)
         self.topic = np.full(capacity, UNASSIGNED, dtype=np.int64)
         self.ts = np.zeros(capacity, dtype=np.float64)
+        self.doc_ids = np.full(capacity, "", dtype=object)
         self.pos = 0  # next write position
 
-    def add(self, emb: np.ndarray, topic_ids: np.ndarray, ts: np.ndarray) -> np.ndarray:
+    def add(
+        self,
+        emb: np.ndarray,
+        topic_ids: np.ndarray,
+        ts: np.ndarray,
+        doc_ids: Sequence[str] | None = None,
+    ) -> np.ndarray:
         """Store documents; return each one's ring position (-1: did not fit)."""
         n = len(ts)
         positions = np.full(n, -1, dtype=np.int64)
         if n == 0:
             return positions
+        ids = np.asarray(doc_ids if doc_ids is not None else [""] * n, dtype=object)
         skip = max(0, n - self.capacity)  # only the newest fit
-        emb, topic_ids, ts = emb[skip:], topic_ids[skip:], ts[skip:]
+        emb, topic_ids, ts, ids = emb[skip:], topic_ids[skip:], ts[skip:], ids[skip:]
         n -= skip
         positions[skip:] = (self.pos + np.arange(n)) % self.capacity
         first = min(n, self.capacity - self.pos)  # contiguous slices, not fancy indexing
@@ -41,6 +52,7 @@ class RecentDocs:
             self.emb[dst] = emb[src]
             self.topic[dst] = topic_ids[src]
             self.ts[dst] = ts[src]
+            self.doc_ids[dst] = ids[src]
         self.pos = int((self.pos + n) % self.capacity)
         return positions
 
@@ -54,11 +66,25 @@ class RecentDocs:
         self.topic[self.topic == old] = new
 
     def state(self) -> dict[str, np.ndarray]:
-        return {"emb": self.emb, "topic": self.topic, "ts": self.ts, "pos": np.array([self.pos])}
+        return {
+            "emb": self.emb,
+            "topic": self.topic,
+            "ts": self.ts,
+            # Fixed-width unicode, not objects: snapshots are loaded without pickle.
+            "doc_ids": self.doc_ids.astype(str),
+            "pos": np.array([self.pos]),
+        }
 
     def load(self, state: dict[str, np.ndarray]) -> None:
         self.emb = np.asarray(state["emb"], dtype=np.float16).copy()
         self.topic = np.asarray(state["topic"], dtype=np.int64).copy()
         self.ts = np.asarray(state["ts"], dtype=np.float64).copy()
         self.capacity = len(self.ts)
+        # Snapshots written before document ids were kept have none: such
+        # posts can still move between topics, without a late assignment.
+        ids = state.get("doc_ids")
+        if ids is None:
+            self.doc_ids = np.full(self.capacity, "", dtype=object)
+        else:
+            self.doc_ids = np.asarray(ids).astype(object)
         self.pos = int(state["pos"][0])

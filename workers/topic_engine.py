@@ -10,7 +10,8 @@ One engine owns the topics of one stream key. Per micro-batch it does:
 3. **drift** — a river detector per topic on its posts' similarity to it;
    a detected change splits the topic or refreshes its centroid;
 4. **birth** — groups of agreeing buffered documents become topics (or wake
-   a dormant topic they match);
+   a dormant topic they match); a newborn topic takes back the recent posts
+   that older topics took but that fit it better (late assignments);
 5. **merge** — touched topics that converged onto another live topic merge
    into the heavier one, recorded as lineage;
 6. **dormancy** — topics whose decayed weight fell below one document leave
@@ -117,6 +118,7 @@ class TopicTrackEngine:
         self.n_unassigned_at_arrival = 0
         self.n_late_assigned = 0
         self.n_expired = 0
+        self.n_reclaimed = 0  # assigned posts moved to a newborn topic afterwards
 
     # ------------------------------------------------------------------ API
     @property
@@ -193,7 +195,8 @@ class TopicTrackEngine:
             topic_ids[hit] = self.live.live_ids[best[hit]]
             # 2. update sums, weights, sizes of touched topics
             touched = self._absorb(x[hit], ts[hit], fw[hit], best[hit])
-            ring_pos[hit] = self.recent.add(x[hit], topic_ids[hit], ts[hit])
+            hit_ids = [doc_ids[i] for i in np.flatnonzero(hit)]
+            ring_pos[hit] = self.recent.add(x[hit], topic_ids[hit], ts[hit], hit_ids)
             # 3. drift per touched topic
             for t in self.drift.update(topic_ids[hit], sims[hit]):
                 lineage.extend(self._on_drift(t, now, changed))
@@ -235,6 +238,7 @@ class TopicTrackEngine:
                 self.n_late_assigned += int((~here).sum())
         self.n_expired += self.buffer.expire(now)
         self._reconsider(x, ts, fw, topic_ids, sims, newborn, ring_pos)
+        late.extend(self._reclaim(newborn, now, ring_pos))
         if len(self.live):
             self._update_examples(topic_ids, sims, texts)
 
@@ -338,6 +342,7 @@ class TopicTrackEngine:
             "unassigned_share_at_arrival": self.n_unassigned_at_arrival / max(self.n_docs, 1),
             "unassigned_share": (self.n_unassigned_at_arrival - self.n_late_assigned)
             / max(self.n_docs, 1),
+            "reclaimed": self.n_reclaimed,
         }
 
     def hierarchy(self) -> dict[str, Any]:
@@ -485,6 +490,65 @@ class TopicTrackEngine:
         in_ring = ring_pos[docs]
         self.recent.topic[in_ring[in_ring >= 0]] = topic_ids[docs][in_ring >= 0]
 
+    def _reclaim(
+        self, newborn: list[int], now: float, ring_pos: np.ndarray
+    ) -> list[LateAssignment]:
+        """Move recent posts of older topics to a newborn topic that fits them better.
+
+        :meth:`_reconsider` does this within the batch; this does it for the
+        posts of the last ``reclaim_window_s`` before it. Without it, results
+        depend on the batch size: processed a few posts at a time (a live
+        stream), the first posts of a new story join an older topic of the
+        same kind before the story has a topic of its own, and that topic's
+        centroid then keeps pulling the story's later posts. Their keyword
+        counts stay where they were first counted and fade from there.
+        """
+        c = self.config
+        newborn = [t for t in newborn if t in self.live]
+        if not newborn or c.reclaim_window_s <= 0:
+            return []
+        ring = self.recent
+        mask = (ring.ts >= now - c.reclaim_window_s) & (ring.topic != UNASSIGNED)
+        mask &= ~np.isin(ring.topic, newborn)
+        mask[ring_pos[ring_pos >= 0]] = False  # this batch's posts: _reconsider's job
+        cand = np.flatnonzero(mask)
+        if len(cand) == 0:
+            return []
+        old_rows = np.array([self.live.slot.get(int(t), -1) for t in ring.topic[cand]])
+        alive = old_rows >= 0  # posts of dormant topics stay where they are
+        cand, old_rows = cand[alive], old_rows[alive]
+        if len(cand) == 0:
+            return []
+        x = ring.emb[cand].astype(np.float32)
+        new_rows = np.array([self.live.slot[t] for t in newborn])
+        s_new = x @ self.live.centroids[new_rows].T
+        best = np.argmax(s_new, axis=1)
+        best_sim = s_new[np.arange(len(cand)), best]
+        s_old = np.einsum("ij,ij->i", x, self.live.centroids[old_rows])
+        move = (best_sim > s_old) & (best_sim >= c.assign_threshold)
+        if not move.any():
+            return []
+        cand, to_rows, best_sim = cand[move], new_rows[best[move]], best_sim[move]
+        ts = ring.ts[cand]
+        fw = np.exp(self.decay_rate * (ts - self.landmark))
+        self._absorb(x[move], ts, fw, old_rows[move], sign=-1)
+        self._absorb(x[move], ts, fw, to_rows)
+        to_ids = self.live.ids[to_rows]
+        ring.topic[cand] = to_ids
+        self.n_reclaimed += len(cand)
+        late = []
+        for tid in np.unique(to_ids).tolist():
+            sel = to_ids == tid
+            late.append(
+                LateAssignment(
+                    doc_ids=[str(d) for d in ring.doc_ids[cand[sel]]],
+                    topic_id=int(tid),
+                    similarity=best_sim[sel].astype(np.float32),
+                    ts=ts[sel].copy(),
+                )
+            )
+        return late
+
     def _update_examples(self, topic_ids: np.ndarray, sims: np.ndarray, texts: list[str]) -> None:
         """Keep each topic's most central distinct posts (one candidate per topic per batch)."""
         hit = np.flatnonzero(topic_ids != UNASSIGNED)
@@ -557,7 +621,7 @@ class TopicTrackEngine:
             [group.terms[i] for i in earlier],
             False,
         )
-        self.recent.add(group.emb, np.full(len(group.ts), tid), group.ts)
+        self.recent.add(group.emb, np.full(len(group.ts), tid), group.ts, group.doc_ids)
         sims = group.emb @ self.live.centroids[row]
         for i in np.argsort(-sims)[: self.config.n_examples].tolist():
             self._offer_example(tid, float(sims[i]), group.texts[i])
@@ -835,6 +899,7 @@ class TopicTrackEngine:
                 self.n_unassigned_at_arrival,
                 self.n_late_assigned,
                 self.n_expired,
+                self.n_reclaimed,
             ],
             "buffer_doc_ids": buf_state["doc_ids"],
             "buffer_texts": buf_state["texts"],
@@ -855,9 +920,14 @@ class TopicTrackEngine:
         eng.landmark = meta["landmark"]
         eng.next_id = meta["next_id"]
         eng._last_ts = meta["last_ts"] if meta["last_ts"] is not None else -math.inf
-        (eng.n_docs, eng.n_unassigned_at_arrival, eng.n_late_assigned, eng.n_expired) = meta[
-            "counters"
-        ]
+        counters = [*meta["counters"], 0][:5]  # older snapshots lack the reclaim count
+        (
+            eng.n_docs,
+            eng.n_unassigned_at_arrival,
+            eng.n_late_assigned,
+            eng.n_expired,
+            eng.n_reclaimed,
+        ) = counters
         eng.meta = {key: z[f"meta_{key}"].copy() for key in eng.meta}
         eng._grow_meta(eng.next_id)
         for prefix in ("live", "dormant"):

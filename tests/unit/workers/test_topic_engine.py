@@ -259,8 +259,47 @@ def test_an_idle_topic_needs_a_closer_post_to_take_it() -> None:
     loose = unit(c[0] + 2.6 * c[1])
     assert 0.3 < float(loose @ c[0]) < 0.4
     for penalty, expected in ((0.0, 1), (0.1, UNASSIGNED)):
-        eng = TopicTrackEngine(DIM, EngineConfig(idle_penalty=penalty, half_life_s=30 * 24 * HOUR))
+        config = EngineConfig(
+            assign_threshold=0.30, idle_penalty=penalty, half_life_s=30 * 24 * HOUR
+        )
+        eng = TopicTrackEngine(DIM, config)
         feed(eng, posts(c[0], 10, noise=0.01), T0, ["old"])
         # ... but not for one that has been quiet for three days.
         res = eng.learn_many(loose[None, :], np.array([T0 + 72 * HOUR]), ["new"])
         assert res.topic_ids[0] == expected
+
+
+def test_a_newborn_topic_takes_back_the_posts_an_older_topic_took_first() -> None:
+    """Live, a story's first posts join an older topic of its kind before it is born."""
+    a, b = centres(2, seed=95)
+    first = unit(0.6 * a + 0.8 * b)  # the story's opening: near enough to the old topic
+    later = unit(0.3 * a + 0.95 * b)  # the story proper: too far from it, agrees with itself
+    for window, taken_back in ((12 * HOUR, True), (0.0, False)):
+        eng = TopicTrackEngine(DIM, EngineConfig(reclaim_window_s=window))
+        feed(eng, posts(a, 20, seed=1), T0, ["market"])
+        opening = posts(first, 3, seed=2)
+        ids = ["open-0", "open-1", "open-2"]
+        t1 = T0 + HOUR
+        lates, born = [], []
+        for i in range(3):  # one post per batch, as a live stream arrives
+            res = eng.learn_many(opening[i : i + 1], np.array([t1 + 60 * i]), ["x"], [ids[i]])
+            assert res.topic_ids[0] == 1  # joined the old topic
+        story = posts(later, 6, seed=3)
+        for i in range(6):
+            res = eng.learn_many(
+                story[i : i + 1], np.array([t1 + 600 + 60 * i]), ["y"], [f"story-{i}"]
+            )
+            lates += res.late
+            born += [e.topic_id for e in res.lineage if e.kind == "born"]
+        assert born == [2]
+        moved = sorted(d for late in lates if late.topic_id == 2 for d in late.doc_ids)
+        if taken_back:
+            assert set(ids) <= set(moved)
+            assert eng.topic(1).size == 20 and eng.topic(2).size >= 8
+            assert eng.stats()["reclaimed"] == 3
+            # The take-back survives a snapshot: the ring keeps the document ids.
+            again = TopicTrackEngine.restore(eng.snapshot())
+            assert list(again.recent.doc_ids) == list(eng.recent.doc_ids)
+        else:
+            assert not set(ids) & set(moved)
+            assert eng.topic(1).size == 23
