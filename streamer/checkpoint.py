@@ -9,8 +9,8 @@ drop the last batch (DESIGN facts). A checkpoint is a directory:
   so a restart neither repeats nor loses an alert;
 - ``state.json``: generation, the snapshot file and SHA-256 per stream, the
   highest input offset per ``topic:partition`` covered, and the rows of
-  documents still waiting in an engine's outlier buffer (their late
-  assignment needs the event's columns).
+  documents still waiting in an engine's outlier buffer or recently assigned
+  (a late assignment, from a birth or a take-back, needs the event's columns).
 
 Snapshots are written first, ``state.json`` last through write-and-rename, so a
 crash at any point leaves the previous checkpoint intact.
@@ -47,6 +47,8 @@ class CheckpointState:
     offsets: dict[str, int] = field(default_factory=dict)
     #: stream -> rows of documents still waiting for a topic
     pending: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: stream -> rows of recently assigned documents a newborn topic may take back
+    reclaimable: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     #: stream -> alert detector snapshot bytes (absent in checkpoints made before alerts)
     detectors: dict[str, bytes] = field(default_factory=dict)
 
@@ -74,6 +76,7 @@ def save(directory: str | os.PathLike[str], state: CheckpointState) -> int:
         "streams": streams,
         "offsets": state.offsets,
         "pending": state.pending,
+        "reclaimable": state.reclaimable,
         "detectors": detectors,
     }
     _write_atomic(d / "state.json", json.dumps(meta, ensure_ascii=False).encode("utf-8"))
@@ -125,5 +128,6 @@ def load(directory: str | os.PathLike[str]) -> CheckpointState | None:
         blobs=blobs,
         offsets={k: int(v) for k, v in meta.get("offsets", {}).items()},
         pending={k: list(v) for k, v in meta.get("pending", {}).items()},
+        reclaimable={k: list(v) for k, v in meta.get("reclaimable", {}).items()},
         detectors=detectors,
     )

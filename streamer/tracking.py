@@ -30,6 +30,11 @@ log = logging.getLogger(__name__)
 #: buffer, so a late assignment can rewrite their whole ``events`` row. Older
 #: ones are forgotten first (their late assignment is then counted, not stored).
 MAX_PENDING = 100_000
+#: Recently *assigned* documents per stream remembered too: a topic born later
+#: may take them back from an older topic (a late assignment with a higher
+#: version). Twice the engine's default ring of recent posts (4096), which is
+#: all it can take back from.
+MAX_RECLAIMABLE = 8192
 
 #: ``UNASSIGNED`` from workers.topic_types (not imported: keeps this importable
 #: before the engine lands, and the value is part of the wire contract).
@@ -119,6 +124,8 @@ class Tracker:
         self.engines: dict[str, Any] = {}
         self.offsets: dict[str, int] = {}
         self.pending: dict[str, OrderedDict[str, dict[str, Any]]] = {}
+        #: stream -> event id -> row (with the version last written) of recent assignments
+        self.reclaimable: dict[str, OrderedDict[str, dict[str, Any]]] = {}
         self.alert_settings = alert_settings
         self.clock = clock
         #: stream -> ``workers.alerts.AlertDetector``
@@ -152,6 +159,10 @@ class Tracker:
         self.pending = {
             s: OrderedDict((r["event_id"], r) for r in rows) for s, rows in state.pending.items()
         }
+        self.reclaimable = {
+            s: OrderedDict((r["event_id"], r) for r in rows)
+            for s, rows in state.reclaimable.items()
+        }
         from workers.alerts import AlertDetector
 
         # Today's settings, not the saved ones: --alert-params may have changed.
@@ -175,6 +186,7 @@ class Tracker:
         self._state.blobs = {s: e.snapshot() for s, e in self.engines.items()}
         self._state.offsets = dict(self.offsets)
         self._state.pending = {s: list(p.values()) for s, p in self.pending.items()}
+        self._state.reclaimable = {s: list(p.values()) for s, p in self.reclaimable.items()}
         self._state.detectors = {s: d.snapshot() for s, d in self.detectors.items()}
         return checkpoint.save(self.checkpoint_dir, self._state)
 
@@ -245,6 +257,7 @@ class Tracker:
         ids = [str(e["id"]) for e in batch.events]
         res = eng.learn_many(batch.vectors, ts, texts, ids)
         pending = self.pending.setdefault(stream, OrderedDict())
+        reclaimable = self.reclaimable.setdefault(stream, OrderedDict())
         topk_ids = np.asarray(res.topk_ids)
         topk_probs = np.asarray(res.topk_probs)
         for i, ev in enumerate(batch.events):
@@ -262,13 +275,18 @@ class Tracker:
             out.assignments.append(row)
             if tid == UNASSIGNED:
                 pending[base["event_id"]] = base
+            else:
+                reclaimable[base["event_id"]] = {**base, "version": 0}
         for late in res.late:
             sims = np.asarray(late.similarity, dtype=np.float32).reshape(-1)
             for j, doc_id in enumerate(late.doc_ids):
-                base = pending.pop(str(doc_id), None)
+                # A buffered document getting its first topic, or an assigned
+                # one taken back by a newborn topic: each rewrite is a new version.
+                base = pending.pop(str(doc_id), None) or reclaimable.pop(str(doc_id), None)
                 if base is None:
                     out.late_unknown += 1
                     continue
+                version = int(base.pop("version", 0)) + 1
                 sim = float(sims[j]) if j < sims.size else 0.0
                 out.assignments.append(
                     {
@@ -277,12 +295,15 @@ class Tracker:
                         "similarity": sim,
                         "topk_ids": [int(late.topic_id)],
                         "topk_probs": [1.0],
-                        "version": 1,
+                        "version": version,
                     }
                 )
+                reclaimable[base["event_id"]] = {**base, "version": version}
                 out.late += 1
         while len(pending) > self.max_pending:
             pending.popitem(last=False)
+        while len(reclaimable) > MAX_RECLAIMABLE:
+            reclaimable.popitem(last=False)
         self._observe(stream, eng, res, ts, out)
         for tid in dict.fromkeys(int(t) for t in res.changed):
             out.topics.append(topic_row(eng.topic(tid), stream))

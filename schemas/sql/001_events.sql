@@ -1,8 +1,9 @@
 -- One row per event and assignment version.
 --
 -- version 0 is the assignment made when the event was processed (topic_id -1
--- when it waited in the engine's outlier buffer); version 1 is a late
--- assignment, written when a topic was born from that buffer. Kafka delivers
+-- when it waited in the engine's outlier buffer); versions 1, 2, ... are late
+-- assignments, written when a topic was born from that buffer or a newborn
+-- topic took the event back from an older one. Kafka delivers
 -- at least once, so the same (event_id, version) row may be inserted twice:
 -- ReplacingMergeTree(version) keeps one row per (stream, event_id), the highest
 -- version. Merges are eventual, so exact reads use FINAL (or argMax by version).

@@ -6,6 +6,7 @@ import pytest
 from streamer.checkpoint import CheckpointError
 from streamer.codec import EmbeddedBatch
 from streamer.tracking import Tracker
+from workers.topic_types import LateAssignment
 
 A = np.array([1, 0, 0, 0], np.float32)
 B = np.array([0, 1, 0, 0], np.float32)
@@ -101,3 +102,40 @@ def test_pending_rows_are_bounded(tmp_path, stand_in_factories):
     )
     tr.learn(batch([A, B, A, B, A]))
     assert list(tr.pending["s"]) == ["d2", "d3", "d4"]
+
+
+def _take_back(engine, doc_id: str, topic_id: int) -> None:
+    """Make the next batch also move ``doc_id`` to ``topic_id`` (a newborn topic's take-back)."""
+    learn = engine.learn_many
+
+    def learn_and_take_back(*args, **kwargs):
+        res = learn(*args, **kwargs)
+        res.late.append(LateAssignment([doc_id], topic_id, np.array([0.9], np.float32)))
+        del engine.learn_many  # once; and snapshots must not pickle the wrapper
+        return res
+
+    engine.learn_many = learn_and_take_back
+
+
+def test_a_taken_back_document_is_rewritten_with_a_higher_version(tmp_path, stand_in_factories):
+    tr = Tracker(tmp_path, engine="stand-in", factories=stand_in_factories)
+    tr.learn(batch([A, A, A]))  # d0, d1 late (version 1); d2 joined directly (version 0)
+    _take_back(tr.engines["s"], "d2", 7)
+    out = tr.learn(batch([A], start=3))
+    [row] = [r for r in out.assignments if r["event_id"] == "d2"]
+    assert (row["topic_id"], row["version"], row["text"]) == (7, 1, "text 2")
+    assert out.late_unknown == 0
+    # The rows survive a checkpoint; each further move is a higher version.
+    tr.save()
+    again = Tracker(tmp_path, engine="stand-in", factories=stand_in_factories)
+    assert again.load()
+    _take_back(again.engines["s"], "d2", 8)
+    out = again.learn(batch([A], start=4))
+    assert [(r["topic_id"], r["version"]) for r in out.assignments if r["event_id"] == "d2"] == [
+        (8, 2)
+    ]
+    _take_back(again.engines["s"], "d0", 9)  # born from the buffer (version 1) -> 2
+    out = again.learn(batch([A], start=5))
+    assert [(r["topic_id"], r["version"]) for r in out.assignments if r["event_id"] == "d0"] == [
+        (9, 2)
+    ]
