@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from schemas import SCHEMA_DIR
-from tests.unit.workers.synthetic import DIM, centres, posts, texts_for
+from tests.unit.workers.synthetic import DIM, centres, posts, texts_for, unit
 from workers.alerts import AlertDetector, AlertSettings
 from workers.engine_config import EngineConfig
 from workers.topic_engine import TopicTrackEngine
@@ -55,6 +55,21 @@ def test_slow_chatter_never_alerts_as_new() -> None:
     # 30 posts, one every 6 hours: ten posts take 2.5 days, longer than the new window.
     alerts = run(eng, det, centres(1, seed=2)[0], 30, T0, 6 * HOUR, ["chat"], 2)
     assert alerts == []
+
+
+def test_a_related_topic_born_the_same_day_is_the_same_story_not_news() -> None:
+    x, y, z = centres(3, seed=7)
+    # Side stories: centroids at cosine ~0.41 from the main story's (a language
+    # variant, a sub-thread), far enough that their posts do not join it.
+    side1, side2 = unit(0.35 * x + 0.94 * y), unit(0.35 * x + 0.94 * z)
+    eng = TopicTrackEngine(DIM)
+    det = AlertDetector(settings=AlertSettings(new_min_docs=10))
+    main = run(eng, det, x, 30, T0, 60.0, ["quake", "magnitude"], 1)
+    same_day = run(eng, det, side1, 30, T0 + 3 * HOUR, 60.0, ["terremoto", "scossa"], 2)
+    days_later = run(eng, det, side2, 30, T0 + 48 * HOUR, 60.0, ["sismo", "temblor"], 3)
+    assert [a.kind for a in main] == ["new"]
+    assert same_day == [] and det.suppressed == 1
+    assert [a.kind for a in days_later] == ["new"]
 
 
 def test_an_established_topic_bursting_alerts_once_with_hysteresis() -> None:
