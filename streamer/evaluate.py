@@ -51,7 +51,7 @@ TABLE: tuple[tuple[str, str, str], ...] = (
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     from workers.engines import ENGINE_NAMES
-    from workers.evaluation import DEFAULT_BATCH
+    from workers.evaluation import DEFAULT_BATCH, DEFAULT_SPAN_S
 
     p = subparsers.add_parser(
         "eval",
@@ -68,15 +68,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "--batch-size",
         type=int,
         default=DEFAULT_BATCH,
-        help="micro-batch of the replay (default: %(default)s, as the track agent)",
+        help="most documents per micro-batch of the replay (default: %(default)s, as the "
+        "track agent under load)",
     )
     p.add_argument(
         "--batch-span",
         type=float,
-        default=None,
+        default=DEFAULT_SPAN_S,
         metavar="SECONDS",
-        help="also close a micro-batch once it spans this much event time (models living "
-        "through the stream: 3600 = a 3600x replay through a 1 s batching window)",
+        help="also close a micro-batch once it spans this much event time (default: "
+        "%(default)g = the stream replayed 3600x faster than real time through the "
+        "pipeline's 1 s batching window; 1 = at real speed; 0 = full batches only)",
     )
     p.add_argument("--no-alerts", action="store_true", help="skip the alerting evaluation")
     p.add_argument(
@@ -128,9 +130,10 @@ def run(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 1:
         print("topictrack eval: --limit must be >= 1", file=sys.stderr)
         return 2
-    if args.batch_span is not None and args.batch_span <= 0:
-        print("topictrack eval: --batch-span must be > 0", file=sys.stderr)
+    if args.batch_span < 0:
+        print("topictrack eval: --batch-span must be >= 0 (0: full batches only)", file=sys.stderr)
         return 2
+    batch_span = args.batch_span or None
     if args.batch_size < 1:
         print("topictrack eval: --batch-size must be >= 1", file=sys.stderr)
         return 2
@@ -181,7 +184,7 @@ def run(args: argparse.Namespace) -> int:
         args.batch_size,
         on_batch=alerting,
         progress=not args.quiet,
-        batch_span_s=args.batch_span,
+        batch_span_s=batch_span,
     )
     metrics = score(engine, stream, terms, result)
     if alerting is not None:
@@ -191,7 +194,7 @@ def run(args: argparse.Namespace) -> int:
             "file": str(path),
             "model": model_name,
             "batch_size": args.batch_size,
-            "batch_span_s": args.batch_span,
+            "batch_span_s": batch_span,
             "engine_params": params,
             "alert_params": args.alert_params,
         }
