@@ -192,6 +192,7 @@ class TopicTrackEngine:
             best = np.argmax(scores, axis=1)
             sims = scores[np.arange(n), best]
             hit = sims >= self._join_threshold(best, ts)
+            self._yield_to_forming_stories(x, sims, hit)
             topic_ids[hit] = self.live.live_ids[best[hit]]
             # 2. update sums, weights, sizes of touched topics
             touched = self._absorb(x[hit], ts[hit], fw[hit], best[hit])
@@ -379,6 +380,24 @@ class TopicTrackEngine:
             return scores  # every topic is still alive at the batch's latest time
         np.putmask(scores, log_w[None, :] - age[:, None] < floor, -np.inf)
         return scores
+
+    def _yield_to_forming_stories(self, x: np.ndarray, sims: np.ndarray, hit: np.ndarray) -> None:
+        """Send loose joiners that agree with a group forming in the buffer there instead.
+
+        A post that joins its topic below ``birth_threshold`` but agrees (at
+        that cosine) with ``forming_agree`` waiting posts belongs to a story
+        gathering in the buffer more than to the older topic: joined there,
+        the story's posts would feed the older topic one by one and never
+        reach the five a birth needs. Clears those posts' ``hit`` in place.
+        """
+        k = self.config.forming_agree
+        if k <= 0 or not len(self.buffer):
+            return
+        loose = np.flatnonzero(hit & (sims < self.config.birth_threshold))
+        if len(loose) == 0:
+            return
+        agree = (x[loose] @ self.buffer.emb.T >= self.config.birth_threshold).sum(axis=1)
+        hit[loose[agree >= k]] = False
 
     def _join_threshold(self, rows: np.ndarray, ts: np.ndarray) -> np.ndarray:
         """Cosine each post needs to join the live topic at ``rows``: higher for idle topics.

@@ -303,3 +303,17 @@ def test_a_newborn_topic_takes_back_the_posts_an_older_topic_took_first() -> Non
         else:
             assert not set(ids) & set(moved)
             assert eng.topic(1).size == 23
+
+
+def test_a_loose_joiner_goes_to_a_story_forming_in_the_buffer() -> None:
+    a, b = centres(2, seed=97)
+    forming = unit(0.3 * a + 0.95 * b)  # too far from the old topic: its posts wait
+    joiner = unit(0.45 * a + 0.89 * b)  # would join the old topic loosely (~0.45)
+    for agree, expected in ((3, UNASSIGNED), (0, 1)):
+        eng = TopicTrackEngine(DIM, EngineConfig(forming_agree=agree))
+        feed(eng, posts(a, 20, seed=1), T0, ["market"])
+        waiting = eng.learn_many(posts(forming, 3, seed=2), np.full(3, T0 + HOUR), ["x"] * 3)
+        assert (waiting.topic_ids == UNASSIGNED).all() and len(eng.buffer) == 3
+        res = eng.learn_many(joiner[None, :], np.array([T0 + HOUR + 60]), ["y"])
+        assert float(res.similarity[0]) > 0.35
+        assert res.topic_ids[0] == expected
