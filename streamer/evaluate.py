@@ -30,7 +30,7 @@ TABLE: tuple[tuple[str, str, str], ...] = (
     ("nmi", "NMI", "{:.3f}"),
     ("npmi_coherence", "NPMI coherence", "{:.3f}"),
     ("topic_diversity", "topic diversity", "{:.3f}"),
-    ("engine_docs_per_s", "engine docs/s", "{:,.0f}"),
+    ("engine_docs_per_s", "engine docs/s (these batches)", "{:,.0f}"),
     ("alerts_total", "alerts", "{:,}"),
     ("alerts_recall", "alert recall", "{:.3f}"),
     ("alerts_precision", "alert precision", "{:.3f}"),
@@ -77,8 +77,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         default=DEFAULT_SPAN_S,
         metavar="SECONDS",
         help="also close a micro-batch once it spans this much event time (default: "
-        "%(default)g = the stream replayed 3600x faster than real time through the "
-        "pipeline's 1 s batching window; 1 = at real speed; 0 = full batches only)",
+        "%(default)g, the pipeline's batching window: the stream as a live worker sees it; "
+        "3600 = replayed 3600x faster; 0 = full batches only)",
     )
     p.add_argument("--no-alerts", action="store_true", help="skip the alerting evaluation")
     p.add_argument(

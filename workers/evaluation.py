@@ -29,15 +29,15 @@ from workers.topic_types import TopicEngine
 #: Micro-batch of the replay: at most this many documents (the track agent's
 #: batch under load) ...
 DEFAULT_BATCH = 256
-#: ... spanning at most this much event time. A replay is a speed-up of the
-#: stream: 3600 s per batch is the stream played 3600x faster than it
-#: happened through the pipeline's one-second batching window, which puts a
-#: 19-month stream through in seconds while every batch still holds at most
-#: an hour of events, as a live worker would see them. Without a span, a
-#: full batch of a sparse stream spans days, and no alert can come before
-#: the batch holding a story's first posts is processed (the alert delay is
-#: then the batch, not the detector). docs/engine.md reports other spans.
-DEFAULT_SPAN_S = 3600.0
+#: ... spanning at most this much event time: the pipeline's batching window
+#: (the embed and track agents wait at most 0.5 s and 0.2 s for a batch to
+#: fill), so the engine sees the stream as a live worker would have: a few
+#: posts at a time when it is quiet, full batches when it is busy. Without a
+#: span, a full batch of a sparse stream spans days and no alert can come
+#: before the batch holding a story's first posts is processed (the measured
+#: delay is then the batch, not the detector). docs/engine.md reports other
+#: spans.
+DEFAULT_SPAN_S = 1.0
 #: RSS is also sampled after this many documents, to show memory is flat.
 RSS_PROBE_DOCS = 10_000
 
