@@ -152,8 +152,10 @@ class AlertDetector:
             return []
         now = float(ts.max())
         self.trend.add(result.topic_ids, ts)
-        for late in result.late:  # buffered posts now counted under their new topic
+        for late in result.late:  # posts now counted under their new topic
             self.trend.add(np.full(len(late.ts), late.topic_id), late.ts)
+            if len(late.previous):  # taken back from an older topic: not its posts any more
+                self.trend.remove(late.previous, late.ts)
         for event in result.lineage:
             if event.kind in ("born", "split"):
                 self.young[event.topic_id] = now

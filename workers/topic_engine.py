@@ -553,6 +553,7 @@ class TopicTrackEngine:
         self._absorb(x[move], ts, fw, old_rows[move], sign=-1)
         self._absorb(x[move], ts, fw, to_rows)
         to_ids = self.live.ids[to_rows]
+        from_ids = ring.topic[cand].copy()
         ring.topic[cand] = to_ids
         self.n_reclaimed += len(cand)
         late = []
@@ -564,6 +565,7 @@ class TopicTrackEngine:
                     topic_id=int(tid),
                     similarity=best_sim[sel].astype(np.float32),
                     ts=ts[sel].copy(),
+                    previous=from_ids[sel],
                 )
             )
         return late

@@ -35,16 +35,20 @@ class LineageEvent:
 
 @dataclass
 class LateAssignment:
-    """Buffered documents that now belong to a topic born from the buffer.
+    """Documents that now belong to a newborn topic, after they were processed.
 
-    Their first assignment (at processing time) was :data:`UNASSIGNED`; sinks
-    store this one as a newer version of the same event row.
+    Buffered documents (first assigned :data:`UNASSIGNED`) the topic was born
+    from, or assigned ones it took back from an older topic (``previous``);
+    sinks store this as a newer version of the same event row.
     """
 
     doc_ids: list[str]
     topic_id: int
     similarity: np.ndarray
     ts: np.ndarray = field(default_factory=lambda: np.zeros(0))  # their event times
+    #: The topic each document leaves (UNASSIGNED: it waited in the buffer);
+    #: empty when all of them waited.
+    previous: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 @dataclass

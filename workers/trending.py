@@ -126,6 +126,22 @@ class TrendCounter:
         if len(rows):
             np.add.at(self.counts, (rows, buckets[in_span] % self.n_buckets), 1)
 
+    def remove(self, topic_ids: np.ndarray, ts: np.ndarray) -> None:
+        """Uncount documents that moved to another topic (counts never go below zero)."""
+        ids = np.asarray(topic_ids)
+        if self.head is None or len(ids) == 0:
+            return
+        buckets = np.floor(np.asarray(ts) / self.bucket_s).astype(np.int64)
+        known = np.array([int(t) in self.row for t in ids.tolist()], dtype=bool)
+        # Buckets that rolled out (or are not reached yet) were never counted there.
+        keep = known & (buckets > self.head - self.n_buckets) & (buckets <= self.head)
+        if not keep.any():
+            return
+        rows = np.array([self.row[int(t)] for t in ids[keep].tolist()])
+        cols = buckets[keep] % self.n_buckets
+        np.subtract.at(self.counts, (rows, cols), 1)
+        np.maximum(self.counts, 0, out=self.counts)
+
     def merge(self, gone: int, keep: int) -> None:
         """The survivor of a merge inherits the other topic's history."""
         r = self.row.pop(gone, None)

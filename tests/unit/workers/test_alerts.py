@@ -139,3 +139,29 @@ def test_recent_count_covers_the_trailing_span_only() -> None:
     assert tc.recent_count(4, 30 * HOUR) == 2
     assert tc.recent_count(4, 60 * HOUR) == 3
     assert tc.recent_count(5, 60 * HOUR) == 0
+
+
+def test_posts_taken_back_by_a_newborn_topic_leave_the_older_topics_counts() -> None:
+    tc = TrendCounter(TrendSettings(window_s=HOUR, baseline_s=7 * 24 * HOUR, bucket_s=600))
+    tc.add(np.array([4, 4, 4, 5]), np.array([T0, T0 + 60, T0 + 120, T0 + 120]))
+    tc.remove(np.array([4, 4]), np.array([T0 + 60, T0 + 120]))
+    tc.add(np.array([9, 9]), np.array([T0 + 60, T0 + 120]))
+    assert [tc.recent_count(t, HOUR) for t in (4, 5, 9)] == [1, 1, 2]
+    # Never below zero; unknown topics and buckets outside the counted span are no-ops.
+    tc.remove(np.array([4, 4, 7]), np.array([T0, T0, T0]))
+    tc.remove(np.array([5]), np.array([T0 - 30 * 24 * HOUR]))
+    assert [tc.recent_count(t, HOUR) for t in (4, 5, 7)] == [0, 1, 0]
+    assert 7 not in tc.row
+
+
+def test_the_detector_moves_counts_with_a_take_back() -> None:
+    from workers.topic_types import BatchResult, LateAssignment
+
+    det = AlertDetector()
+    empty = np.zeros((0, 1))
+    first = BatchResult(np.array([3, 3, 3]), np.ones(3, np.float32), empty, empty)
+    det.observe(None, first, np.array([T0, T0 + 60, T0 + 120]))
+    took = LateAssignment(["a", "b"], 8, np.ones(2, np.float32), np.array([T0, T0 + 60]))
+    took.previous = np.array([3, 3])
+    det.observe(None, BatchResult(np.array([8]), np.ones(1), empty, empty, [took]), [T0 + 180])
+    assert det.trend.recent_count(3, HOUR) == 1 and det.trend.recent_count(8, HOUR) == 3
