@@ -491,23 +491,43 @@ class TopicTrackEngine:
         cand = np.flatnonzero((topic_ids != UNASSIGNED) & ~np.isin(topic_ids, newborn))
         if not newborn or len(cand) == 0:
             return
-        new_rows = np.array([self.live.slot[t] for t in newborn])
-        s_new = x[cand] @ self.live.centroids[new_rows].T
-        best = np.argmax(s_new, axis=1)
-        best_sim = s_new[np.arange(len(cand)), best]
+        to_rows, best_sim = self._nearest_newborn(x[cand], newborn)
         move = best_sim > sims[cand]
         if not move.any():
             return
         docs = cand[move]
-        old_rows = np.array([self.live.slot.get(int(t), -1) for t in topic_ids[docs]])
+        old_rows = self._live_rows(topic_ids[docs])
         alive = old_rows >= 0  # the old topic may have merged away meanwhile
-        docs, old_rows, to_rows = docs[alive], old_rows[alive], new_rows[best[move]][alive]
-        self._absorb(x[docs], ts[docs], fw[docs], old_rows, sign=-1)
-        self._absorb(x[docs], ts[docs], fw[docs], to_rows)
+        docs, old_rows = docs[alive], old_rows[alive]
+        to_rows, best_sim = to_rows[move][alive], best_sim[move][alive]
+        self._move(x[docs], ts[docs], fw[docs], old_rows, to_rows)
         topic_ids[docs] = self.live.ids[to_rows]
-        sims[docs] = best_sim[move][alive]
+        sims[docs] = best_sim
         in_ring = ring_pos[docs]
         self.recent.topic[in_ring[in_ring >= 0]] = topic_ids[docs][in_ring >= 0]
+
+    def _nearest_newborn(self, x: np.ndarray, newborn: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Live row of the newborn topic closest to each post, and that cosine."""
+        new_rows = np.array([self.live.slot[t] for t in newborn])
+        s_new = x @ self.live.centroids[new_rows].T
+        best = np.argmax(s_new, axis=1)
+        return new_rows[best], s_new[np.arange(len(x)), best]
+
+    def _live_rows(self, topic_ids: np.ndarray) -> np.ndarray:
+        """Live-set row of each topic id; -1 for a topic no longer live."""
+        return np.array([self.live.slot.get(int(t), -1) for t in topic_ids], dtype=np.int64)
+
+    def _move(
+        self,
+        x: np.ndarray,
+        ts: np.ndarray,
+        fw: np.ndarray,
+        from_rows: np.ndarray,
+        to_rows: np.ndarray,
+    ) -> None:
+        """Take posts out of the live rows ``from_rows`` and add them to ``to_rows``."""
+        self._absorb(x, ts, fw, from_rows, sign=-1)
+        self._absorb(x, ts, fw, to_rows)
 
     def _reclaim(
         self, newborn: list[int], now: float, ring_pos: np.ndarray
@@ -533,25 +553,21 @@ class TopicTrackEngine:
         cand = np.flatnonzero(mask)
         if len(cand) == 0:
             return []
-        old_rows = np.array([self.live.slot.get(int(t), -1) for t in ring.topic[cand]])
+        old_rows = self._live_rows(ring.topic[cand])
         alive = old_rows >= 0  # posts of dormant topics stay where they are
         cand, old_rows = cand[alive], old_rows[alive]
         if len(cand) == 0:
             return []
         x = ring.emb[cand].astype(np.float32)
-        new_rows = np.array([self.live.slot[t] for t in newborn])
-        s_new = x @ self.live.centroids[new_rows].T
-        best = np.argmax(s_new, axis=1)
-        best_sim = s_new[np.arange(len(cand)), best]
+        to_rows, best_sim = self._nearest_newborn(x, newborn)
         s_old = np.einsum("ij,ij->i", x, self.live.centroids[old_rows])
         move = (best_sim > s_old) & (best_sim >= c.assign_threshold)
         if not move.any():
             return []
-        cand, to_rows, best_sim = cand[move], new_rows[best[move]], best_sim[move]
+        cand, to_rows, best_sim = cand[move], to_rows[move], best_sim[move]
         ts = ring.ts[cand]
         fw = np.exp(self.decay_rate * (ts - self.landmark))
-        self._absorb(x[move], ts, fw, old_rows[move], sign=-1)
-        self._absorb(x[move], ts, fw, to_rows)
+        self._move(x[move], ts, fw, old_rows[move], to_rows)
         to_ids = self.live.ids[to_rows]
         from_ids = ring.topic[cand].copy()
         ring.topic[cand] = to_ids
