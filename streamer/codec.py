@@ -43,13 +43,19 @@ class CodecError(ValueError):
     """A message that does not decode (it is dead-lettered, never retried)."""
 
 
-def _loads(raw: bytes) -> dict[str, Any]:
+def _json_object(raw: bytes, prefix: str = "") -> dict[str, Any]:
+    """Parse a message that must be one JSON object; errors start with ``prefix``."""
     try:
         obj = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CodecError(f"not JSON: {exc}") from None
+        raise CodecError(f"{prefix}not JSON: {exc}") from None
     if not isinstance(obj, dict):
-        raise CodecError("message is not a JSON object")
+        raise CodecError(f"{prefix}message is not a JSON object")
+    return obj
+
+
+def _loads(raw: bytes) -> dict[str, Any]:
+    obj = _json_object(raw)
     if obj.get("v") != WIRE_VERSION:
         raise CodecError(f"unsupported wire version {obj.get('v')!r}")
     return obj
@@ -216,12 +222,7 @@ def _validator():
 
 def decode_alert(raw: bytes) -> dict[str, Any]:
     """Parse and validate one ``alerts`` message against the alert schema."""
-    try:
-        obj = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CodecError(f"alert: not JSON: {exc}") from None
-    if not isinstance(obj, dict):
-        raise CodecError("alert: message is not a JSON object")
+    obj = _json_object(raw, "alert: ")
     error = next(iter(_validator().iter_errors(obj)), None)
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "alert"
