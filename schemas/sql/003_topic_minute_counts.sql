@@ -10,7 +10,9 @@
 -- An event assigned late (version 1) is counted under its topic from that row
 -- on, and stays counted under topic -1 (unassigned) from its version-0 row:
 -- counts for real topics are exact, topic -1 counts "ever waited in the
--- buffer".
+-- buffer". One exception: an event a newborn topic took back from an older
+-- one (a later version with another topic) stays counted under the older
+-- topic too; a materialized view cannot uncount it.
 CREATE TABLE IF NOT EXISTS topic_minute_counts (
     stream String,
     topic_id Int64,
