@@ -15,11 +15,12 @@ TORCH  := torch==2.13.0
 demo: $(STAMP)
 	$(BIN)/topictrack demo
 
-test: $(STAMP)
-	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/python -m pytest
+test: lint
+	$(BIN)/python -m pytest
 
+# ruff, and the import contracts of pyproject.toml ([tool.importlinter]).
 lint: $(STAMP)
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports
 
 install: $(STAMP)
 

@@ -22,3 +22,7 @@ QUERIES_DIR = SCHEMA_DIR / "queries"
 
 #: The alert JSON Schema (Kafka ``alerts`` messages, the ``alerts`` table, webhooks).
 ALERT_SCHEMA_PATH = SCHEMA_DIR / "alert.schema.json"
+
+#: Largest epoch second a ClickHouse ``DateTime`` (UInt32) holds: the latest
+#: event ``ts`` the tables can store, so validation rejects anything later.
+MAX_DATETIME = 2**32 - 1

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-#: Kafka topic names (DESIGN's shape). ``events`` carries producers' raw JSON.
+#: Kafka topic names (the shape in the README). ``events`` carries producers' raw JSON.
 TOPIC_EVENTS = "events"
 TOPIC_EMBEDDED = "embedded"
 TOPIC_ASSIGNMENTS = "assignments"

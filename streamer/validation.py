@@ -13,8 +13,9 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from schemas import EVENT_SCHEMA_PATH
-from streamer.store.tables import MAX_DATETIME
+from jsonschema import Draft202012Validator
+
+from schemas import EVENT_SCHEMA_PATH, MAX_DATETIME
 
 DEFAULT_STREAM = "default"
 
@@ -50,9 +51,7 @@ class InvalidEvent(ValueError):
 
 
 @lru_cache(maxsize=1)
-def _validator():
-    from jsonschema import Draft202012Validator
-
+def _validator() -> Draft202012Validator:
     schema = json.loads(EVENT_SCHEMA_PATH.read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)

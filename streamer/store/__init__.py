@@ -28,6 +28,8 @@ __all__ = [
 def open_store(spec: str | StoreSpec, data_dir: str | Path = "data") -> Store:
     """Open the store named by a ``--store`` value (see the module docstring)."""
     s = spec if isinstance(spec, StoreSpec) else parse_store_url(spec, data_dir)
+    # Each backend's client library loads only when that backend is opened:
+    # chdb is the whole ClickHouse engine (hundreds of MB) in one library.
     if s.kind == "chdb":
         from streamer.store.chdb_store import ChdbStore
 

@@ -11,14 +11,14 @@ from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from clickhouse_driver import Client, errors
+
 from streamer.store.base import Store, StoreError, TransientStoreError
 
 log = logging.getLogger(__name__)
 
 
-def _client(host: str, port: int, database: str, user: str, password: str):
-    from clickhouse_driver import Client
-
+def _client(host: str, port: int, database: str, user: str, password: str) -> Client:
     return Client(
         host=host,
         port=port,
@@ -33,8 +33,6 @@ def _client(host: str, port: int, database: str, user: str, password: str):
 
 
 def _transient(exc: BaseException) -> bool:
-    from clickhouse_driver import errors
-
     return isinstance(
         exc, (errors.NetworkError, errors.SocketTimeoutError, EOFError, ConnectionError, OSError)
     )

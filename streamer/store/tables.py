@@ -15,8 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-#: Largest epoch second a ClickHouse ``DateTime`` (UInt32) holds.
-MAX_DATETIME = 2**32 - 1
+from schemas import MAX_DATETIME
 
 
 def to_epoch(value: Any) -> int:

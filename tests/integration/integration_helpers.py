@@ -35,7 +35,7 @@ def tansu_on(bootstrap: str) -> list[str]:
 
 
 def free_port() -> int:
-    from streamer.broker import free_port as fp
+    from streamer.kafka.broker import free_port as fp
 
     return fp()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from streamer import alert_queries
+from streamer.store import alert_queries
 from streamer.store.sql import load_migrations
 
 T0 = 1_741_932_000

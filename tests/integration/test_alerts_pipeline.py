@@ -85,7 +85,7 @@ def _about(alert: dict, *words: str) -> bool:
 
 
 def test_a_bursting_story_alerts_in_kafka_clickhouse_and_the_webhook(tmp_path):
-    from streamer.produce import produce_lines
+    from streamer.kafka.producer import produce_lines
 
     phases, burst = burst_scenario()
     history = [e for phase in phases for e in phase]

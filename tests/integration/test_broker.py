@@ -7,7 +7,7 @@ import time
 
 from integration_helpers import REPO, tansu_on
 
-from streamer.broker import EmbeddedBroker, kafka_api_versions_ok, tansu_binary
+from streamer.kafka.broker import EmbeddedBroker, kafka_api_versions_ok, tansu_binary
 
 
 def test_binary_is_used_in_place():
@@ -27,7 +27,7 @@ def _parent_with_broker() -> tuple[subprocess.Popen, str]:
     """A child Python process that starts a broker and idles; and the broker's address."""
     code = (
         "import time\n"
-        "from streamer.broker import EmbeddedBroker\n"
+        "from streamer.kafka.broker import EmbeddedBroker\n"
         "b = EmbeddedBroker().start()\n"
         "print(b.bootstrap_servers, flush=True)\n"
         "time.sleep(120)\n"

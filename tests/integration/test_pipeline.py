@@ -12,8 +12,7 @@ import json
 import pytest
 from integration_helpers import Worker, cli, tansu_on
 
-from streamer import queries
-from streamer.store import open_store
+from streamer.store import open_store, topic_queries
 
 MALFORMED = [
     b"{this is not json",
@@ -88,7 +87,7 @@ def _pipeline(tmp_path, crisis_lines, store_url: str) -> None:
         assert len(assigned) >= 0.5 * len(rows)
         topic_ids = {r["topic_id"] for r in store.query("SELECT DISTINCT topic_id FROM topics")}
         assert {r["topic_id"] for r in assigned} <= topic_ids
-        latest = queries.latest_topics(store, "default", limit=1000, include_merged=True)
+        latest = topic_queries.latest_topics(store, "default", limit=1000, include_merged=True)
         assert latest and all(t["keywords"] for t in latest)
         dead = store.query("SELECT reason, stage, raw FROM dead_letters FINAL")
         assert len(dead) == len(MALFORMED)
@@ -156,7 +155,7 @@ def test_stages_as_separate_workers(tmp_path, crisis_lines):
 
     from integration_helpers import REPO, free_port
 
-    from streamer.broker import EmbeddedBroker
+    from streamer.kafka.broker import EmbeddedBroker
 
     lines = crisis_lines[:100]
     (tmp_path / "in.jsonl").write_bytes(b"\n".join(lines))

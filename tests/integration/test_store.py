@@ -9,8 +9,7 @@ import time
 import pytest
 from integration_helpers import REPO
 
-from streamer import queries
-from streamer.store import StoreLockedError, open_store
+from streamer.store import StoreLockedError, open_store, topic_queries
 from streamer.store.sql import load_migrations
 
 
@@ -45,9 +44,9 @@ def test_redelivered_events_count_once_and_late_version_wins(store):
     assert len(rows) == 10
     assert {r["event_id"]: r["topic_id"] for r in rows}["e0"] == 2
     assert rows[0]["text"] == 'it\'s "text" 0 \\ é'
-    counts = queries.recent_counts(store, "default", until=1_700_000_100)
+    counts = topic_queries.recent_counts(store, "default", until=1_700_000_100)
     assert counts[1] == 7 and counts[2] == 3  # exact despite duplicate inserts
-    t = queries.totals(store)
+    t = topic_queries.totals(store)
     assert t["events"] == 10 and t["assigned"] == 10
 
 
@@ -73,13 +72,13 @@ def test_topic_history_is_kept_and_latest_wins(store):
     store.insert_topics([snap(1, 10), snap(2, 20)])
     store.insert_topics([snap(2, 20)])  # redelivered
     assert store.query("SELECT count() AS n FROM topics FINAL")[0]["n"] == 2
-    latest = queries.latest_topics(store, "default")
+    latest = topic_queries.latest_topics(store, "default")
     assert len(latest) == 1
     assert latest[0]["version"] == 2 and latest[0]["size"] == 20
     assert latest[0]["keywords"] == ["flood", "rain"] and latest[0]["merged_into"] == -1
     store.insert_topics([{**snap(3, 20, "merged"), "merged_into": 9}])
-    assert queries.latest_topics(store, "default") == []
-    assert queries.latest_topics(store, "default", include_merged=True)[0]["merged_into"] == 9
+    assert topic_queries.latest_topics(store, "default") == []
+    assert topic_queries.latest_topics(store, "default", include_merged=True)[0]["merged_into"] == 9
 
 
 def test_alerts_and_dead_letters(store):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from streamer import alert_queries
+from streamer.store import trending_queries
 from workers.trending import TrendCounter, TrendSettings
 
 T0 = 1_700_000_000  # a minute boundary plus 20 s: 1_699_999_980 is one
@@ -78,7 +78,7 @@ def test_sql_ranking_equals_trend_counter(store):
         tc.add(assigned, ts)
         tc.merge(12, 5)
         want = [r.__dict__ for r in tc.ranking(limit=100)]
-        got = alert_queries.trending(store, "default", window, baseline, support, limit=100)
+        got = trending_queries.trending(store, "default", window, baseline, support, limit=100)
         assert want, "the scenario must have trending topics"
         assert _key(got) == _key(want), (window, baseline)
         assert [r["score"] for r in got] == sorted((r["score"] for r in got), reverse=True)
@@ -90,16 +90,18 @@ def test_sql_ranking_equals_trend_counter(store):
         # "now" is the newest minute with an assigned post, not the wall clock.
         newest = int(ts[assigned >= 0].max()) // 60 * 60
         assert {g["now_ts"] for g in got} == {newest}
-    top = alert_queries.trending(store, "default", limit=3)
+    top = trending_queries.trending(store, "default", limit=3)
     assert top[0]["topic_id"] == 2 and len(top) == 3
-    five = next(r for r in alert_queries.trending(store, "default", limit=50) if r["topic_id"] == 5)
+    five = next(
+        r for r in trending_queries.trending(store, "default", limit=50) if r["topic_id"] == 5
+    )
     assert five["label"] == "five" and five["keywords"] == ["five", "5"]
 
     # The dashboard view: the same ranking with the default windows, every stream.
     view = store.query("SELECT * FROM trending_topics ORDER BY stream, score DESC, topic_id")
     for stream in ("default", "other"):
         mine = [r for r in view if r["stream"] == stream]
-        query = alert_queries.trending(store, stream, limit=1000)
+        query = trending_queries.trending(store, stream, limit=1000)
         assert mine and _key(mine) == _key(query), stream
     assert next(r for r in view if r["topic_id"] == 5 and r["stream"] == "default")["label"] == (
         "five"
@@ -107,7 +109,7 @@ def test_sql_ranking_equals_trend_counter(store):
 
 
 def test_trending_of_an_empty_or_unknown_stream_is_empty(store):
-    assert alert_queries.trending(store, "nothing-here") == []
+    assert trending_queries.trending(store, "nothing-here") == []
     assert store.query("SELECT * FROM trending_topics") == []
     with pytest.raises(ValueError):
-        alert_queries.trending(store, "default", window_s=90)
+        trending_queries.trending(store, "default", window_s=90)

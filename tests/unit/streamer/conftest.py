@@ -115,5 +115,5 @@ def make_stand_in(name: str, dim: int = 4, **params) -> StandInEngine:
 
 @pytest.fixture
 def stand_in_factories():
-    """``(make_engine, restore_engine)`` for :class:`streamer.tracking.Tracker`."""
+    """``(make_engine, restore_engine)`` for :class:`streamer.pipeline.tracker.Tracker`."""
     return make_stand_in, StandInEngine.restore

@@ -1,1 +1,0 @@
-"""The Faust agents: ``embed`` → ``track`` → ``sink`` (see DESIGN's shape)."""

@@ -1,0 +1,50 @@
+"""Ask a running worker's HTTP API (found through ``<data-dir>/workers/*.json``).
+
+A running worker holds the chdb directory and nobody else may open it, so the
+read commands (``trending``, ``alerts``) ask it first, like ``topics`` does.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from streamer.discovery import running_workers
+
+
+def ask_worker(
+    data_dirs: list[Path], path: str, params: dict[str, str], agents: tuple[str, ...]
+) -> tuple[dict[str, Any], str] | None:
+    """GET ``path`` from the first live worker running one of ``agents`` (in that
+    order of preference) that answers 200; ``(body, description)`` or None.
+
+    A 400 answer means our parameters are wrong: it raises ``ValueError`` with
+    the worker's message instead of trying the next worker.
+    """
+    workers = [w for d in data_dirs for w in running_workers(d) if w.get("web")]
+    ranked = []
+    for w in workers:
+        have = set(w.get("agents", []))
+        ranks = [i for i, a in enumerate(agents) if a in have]
+        if ranks:
+            ranked.append((min(ranks), w))
+    ranked.sort(key=lambda rw: rw[0])
+    query = urllib.parse.urlencode({k: v for k, v in params.items() if v not in (None, "")})
+    for _, w in ranked:
+        url = f"{w['web']}{path}" + (f"?{query}" if query else "")
+        try:
+            with urllib.request.urlopen(url, timeout=10) as resp:
+                body = json.load(resp)
+        except urllib.error.HTTPError as exc:
+            if exc.code == 400:  # our parameters are wrong: say so, do not try elsewhere
+                detail = json.loads(exc.read() or b"{}").get("error", str(exc))
+                raise ValueError(detail) from None
+            continue
+        except (urllib.error.URLError, OSError, ValueError):
+            continue
+        return body, f"worker pid {w.get('pid')} ({w['web']})"
+    return None

@@ -1,0 +1,189 @@
+"""Command-line options shared between commands, and what they build.
+
+- ``run``, ``worker`` and ``demo``: :func:`add_pipeline_options` and
+  :func:`settings_from_args` (a :class:`~streamer.config.Settings`);
+- the read commands ``topics``, ``trending`` and ``alerts``:
+  :func:`add_read_options` (``--data-dir``, ``--store``, ``--stream``,
+  ``--json``) and :func:`read_from_worker_or_store`, which asks a running
+  worker's HTTP API first (it holds the chdb directory) and opens the store
+  only when no worker answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from streamer.api.client import ask_worker
+from streamer.config import (
+    DEFAULT_WEB_PORT,
+    ConfigError,
+    Settings,
+    parse_agents,
+    parse_broker_url,
+)
+from streamer.kafka.broker import free_port
+from streamer.pipeline.alert_params import alert_settings
+from streamer.pipeline.webhook import check_url
+from streamer.store import Store, open_store
+
+T = TypeVar("T")
+
+
+def setup_logging(level: str) -> None:
+    """Log to stderr at ``--log-level``."""
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.WARNING),
+        format="[%(asctime)s] [%(levelname)s] %(name)s: %(message)s",
+    )
+
+
+def json_object(text: str) -> dict:
+    """argparse type: a JSON object (``--engine-params``, ``--alert-params``)."""
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError("must be a JSON object")
+    return value
+
+
+def add_pipeline_options(
+    p: argparse.ArgumentParser, *, data_dir: str = "data", web_port: int | None = DEFAULT_WEB_PORT
+) -> None:
+    g = p.add_argument_group("pipeline")
+    g.add_argument(
+        "--broker",
+        default="embedded",
+        help="'embedded' (start tansu here, default) or kafka://host:port[,host:port]",
+    )
+    g.add_argument(
+        "--store",
+        default="chdb",
+        help="chdb (default, <data-dir>/chdb), chdb:PATH or clickhouse://host:9000/db",
+    )
+    g.add_argument("--data-dir", default=data_dir, help="state folder (default: %(default)s)")
+    g.add_argument(
+        "--model",
+        default=None,
+        help="encoder: local folder or Hugging Face name (default: the packaged all-MiniLM-L6-v2)",
+    )
+    g.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
+    g.add_argument(
+        "--engine",
+        default="topictrack",
+        help="online topic engine: topictrack (default) or river-streamkmeans",
+    )
+    g.add_argument(
+        "--engine-params",
+        default="{}",
+        type=json_object,
+        help="engine parameters as JSON, e.g. '{\"assign_threshold\": 0.35}' (docs/engine.md)",
+    )
+    g.add_argument(
+        "--alert-params",
+        default="{}",
+        type=json_object,
+        help="alert settings as JSON (workers.alerts.AlertSettings fields), "
+        "e.g. '{\"new_min_docs\": 20}'",
+    )
+    g.add_argument(
+        "--alert-webhook",
+        default=None,
+        metavar="URL",
+        help="POST every alert as JSON to this http(s) URL (background, retried, never blocks)",
+    )
+    g.add_argument("--partitions", type=int, default=1, help="partitions per topic when created")
+    g.add_argument("--embed-batch", type=int, default=0, help="events per embed micro-batch")
+    g.add_argument(
+        "--web-port",
+        type=int,
+        default=web_port,
+        help="HTTP API port"
+        + (" (default: %(default)s)" if web_port else " (default: a free one)"),
+    )
+    g.add_argument("--web-host", default="127.0.0.1", help="HTTP API bind address")
+    g.add_argument(
+        "--checkpoint-interval", type=float, default=10.0, help="seconds between engine checkpoints"
+    )
+    g.add_argument("--log-level", default="warning", help="debug, info, warning (default), error")
+
+
+def settings_from_args(args: argparse.Namespace, agents: str = "all") -> Settings:
+    """Settings from parsed options (``--agents`` overrides ``agents`` when present)."""
+    # Fail before anything starts, with the option's name in the message.
+    alert_settings(args.alert_params)
+    if args.alert_webhook:
+        try:
+            check_url(args.alert_webhook)
+        except ValueError as exc:
+            raise ConfigError(f"--alert-webhook: {exc}") from None
+    return Settings(
+        broker=parse_broker_url(args.broker),
+        store=args.store,
+        data_dir=Path(args.data_dir),
+        model=args.model,
+        device=args.device,
+        engine=args.engine,
+        engine_params=dict(args.engine_params),
+        alert_params=dict(args.alert_params),
+        alert_webhook=args.alert_webhook or None,
+        agents=parse_agents(getattr(args, "agents", None) or agents),
+        partitions=args.partitions,
+        embed_batch=args.embed_batch,
+        web_host=args.web_host,
+        web_port=args.web_port or free_port(args.web_host),
+        checkpoint_interval=args.checkpoint_interval,
+        log_level=args.log_level,
+    )
+
+
+def add_read_options(
+    p: argparse.ArgumentParser, *, stream_default: str | None = None, json_help: str = "print JSON"
+) -> None:
+    """``--data-dir``, ``--store``, ``--stream`` and ``--json`` of the read commands."""
+    p.add_argument("--data-dir", default="data", help="state folder (default: %(default)s)")
+    p.add_argument(
+        "--store",
+        default="chdb",
+        help="store to read when no worker runs: chdb (default), chdb:PATH or "
+        "clickhouse://host:9000/db",
+    )
+    p.add_argument(
+        "--stream",
+        default=stream_default,
+        help="stream key" + (" (default: %(default)s)" if stream_default else " (default: all)"),
+    )
+    p.add_argument("--json", action="store_true", help=json_help)
+
+
+def read_from_worker_or_store(
+    args: argparse.Namespace,
+    path: str,
+    params: dict[str, str],
+    agents: tuple[str, ...],
+    from_body: Callable[[dict[str, Any]], T],
+    from_store: Callable[[Store], T],
+) -> tuple[T, str]:
+    """What a read command shows, and where it came from.
+
+    Asks a running worker of ``--data-dir`` (or of its ``demo`` folder) that
+    runs one of ``agents`` (in that order of preference) for ``path``; without
+    one, opens ``--store`` and calls ``from_store``. A worker answering 400
+    means our parameters are wrong: that is a :class:`ConfigError`.
+    """
+    data_dir = Path(args.data_dir)
+    try:
+        got = ask_worker([data_dir, data_dir / "demo"], path, params, agents)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    if got is not None:
+        body, source = got
+        return from_body(body), source
+    with open_store(args.store, data_dir) as store:
+        return from_store(store), store.url

@@ -1,0 +1,1 @@
+"""The Faust agents: ``embed`` → ``track`` → ``sink`` (the shape in the README)."""

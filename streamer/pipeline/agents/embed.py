@@ -1,0 +1,173 @@
+"""``embed``: validate raw events, embed valid ones in micro-batches, forward per stream.
+
+Invalid input goes to ``dead-letter`` (original bytes, reason in headers) and
+is counted; the model runs in its own thread so the event loop stays free for
+Kafka heartbeats and the HTTP API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from streamer.pipeline.agents.acks import Held
+from streamer.pipeline.codec import EmbeddedBatch, encode_embedded, split_embedded
+from streamer.pipeline.context import Pipeline
+from streamer.validation import Event, InvalidEvent, validate_bytes
+from workers.embedding import Embedder, resolve_device
+
+log = logging.getLogger(__name__)
+
+
+def split_valid(
+    items: list[tuple[bytes, Any]],
+) -> tuple[dict[str, list[tuple[Event, Any]]], list[tuple[bytes, str, Any]]]:
+    """Validate raw values; group valid events by stream (arrival order kept).
+
+    ``items`` pairs each raw value with an opaque tag (the Faust event); returns
+    ``({stream: [(event, tag)]}, [(raw, reason, tag)])``.
+    """
+    good: dict[str, list[tuple[Event, Any]]] = {}
+    bad: list[tuple[bytes, str, Any]] = []
+    for raw, tag in items:
+        try:
+            ev = validate_bytes(raw if raw is not None else b"")
+        except InvalidEvent as exc:
+            bad.append((raw or b"", str(exc), tag))
+            continue
+        good.setdefault(ev.stream, []).append((ev, tag))
+    return good, bad
+
+
+def wire_event(ev: Event) -> dict[str, Any]:
+    """The event fields carried on ``embedded`` (``meta`` is not stored, so not carried)."""
+    return {
+        "id": ev.id,
+        "ts": ev.ts,
+        "text": ev.text,
+        "user_id": ev.user_id,
+        "lang": ev.lang,
+        "source": ev.source,
+    }
+
+
+def register(p: Pipeline) -> None:
+    """Add the ``embed`` agent to the pipeline's app."""
+    s = p.settings
+    # "auto" resolved once: the micro-batch size depends on it too.
+    device = resolve_device(s.device)
+    model_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed-model")
+    state: dict[str, Embedder | None] = {"embedder": None}
+    loading = asyncio.Lock()
+
+    def load_embedder() -> Embedder:
+        # transformers is imported here, in the model thread, not at worker import:
+        # it takes seconds, and only embed workers need it.
+        from transformers.utils import logging as hf_logging
+
+        # No weight-loading progress bars in the worker's output.
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
+
+        batch = s.encode_batch or (256 if device.startswith("cuda") else 16)
+        emb = Embedder(model=s.model, device=device, batch_size=batch)
+        log.info("embedder %s on %s, batch %d", emb.model_name, emb.device, batch)
+        return emb
+
+    async def embedder() -> Embedder:
+        async with loading:  # the warm-up task and the first batch must not both load
+            if state["embedder"] is None:
+                loop = asyncio.get_running_loop()
+                emb = await loop.run_in_executor(model_pool, load_embedder)
+                state["embedder"] = emb
+                name = s.model or "all-MiniLM-L6-v2 (packaged)"
+                p.runtime.model = f"{name} on {emb.device}"
+        return state["embedder"]
+
+    p.runtime.starting.add("model")
+
+    @p.app.task
+    async def warm_up() -> None:
+        # Load the model at start, not on the first event: the first batch then
+        # measures the pipeline, and a bad --model fails loudly right away.
+        try:
+            await embedder()
+        except Exception as exc:
+            log.exception("cannot load the embedding model %r", s.model or "(default)")
+            p.fail(f"cannot load the embedding model {s.model or '(default)'}: {exc!r}")
+        finally:
+            p.runtime.starting.discard("model")
+
+    # Events per micro-batch: on 2 CPU cores ~0.7 s of model time, short enough
+    # for live latency; a GPU takes far more per forward pass.
+    batch_size = s.embed_batch or (1024 if device.startswith("cuda") else 64)
+
+    async def embed(stream: Any) -> None:
+        async for events in stream.take_events(batch_size, within=s.embed_within):
+            held = Held(events)
+            try:
+                await _process(p, events, embedder, model_pool)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # Never die: the batch stays unacked and is redelivered on restart;
+                # the stage keeps going with the next batch.
+                log.exception("embed: batch of %d failed", len(events))
+                p.runtime.bump("embed.batch_errors")
+                continue
+            held.release()
+
+    p.agent(p.topics.events, name="embed")(embed)
+
+
+async def _process(
+    p: Pipeline,
+    events: list[Any],
+    embedder: Callable[[], Awaitable[Embedder]],
+    model_pool: ThreadPoolExecutor,
+) -> None:
+    rt = p.runtime
+    rt.bump("embed.received", len(events))
+    good, bad = split_valid([(ev.value, ev) for ev in events])
+    sent = []
+    for raw, reason, ev in bad:
+        sent.append(await p.send_dead_letter(raw, reason, "validate", ev))
+    rt.bump("embed.dead_lettered", len(bad))
+    if good:
+        flat = [(stream, ev, tag) for stream, items in good.items() for ev, tag in items]
+        texts = [ev.text for _, ev, _ in flat]
+        loop = asyncio.get_running_loop()
+        try:
+            model = await embedder()
+            vectors = await loop.run_in_executor(model_pool, model.encode, texts)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            # A batch the model cannot encode: dead-letter it, keep the stage alive.
+            log.exception("embed: encoding %d texts failed", len(texts))
+            for _, _, tag in flat:
+                sent.append(await p.send_dead_letter(tag.value, f"embed: {exc!r}", "embed", tag))
+            rt.bump("embed.dead_lettered", len(flat))
+        else:
+            start = 0
+            for stream, items in good.items():
+                n = len(items)
+                batch = EmbeddedBatch(
+                    stream=stream,
+                    events=[wire_event(ev) for ev, _ in items],
+                    vectors=vectors[start : start + n],
+                )
+                start += n
+                for part in split_embedded(batch):
+                    sent.append(
+                        await p.topics.embedded.send(
+                            key=stream.encode("utf-8"), value=encode_embedded(part)
+                        )
+                    )
+            rt.bump("embed.embedded", len(flat))
+    # At least once: the input is acked only once Kafka holds the output.
+    if sent:
+        await asyncio.gather(*sent)

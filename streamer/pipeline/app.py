@@ -1,0 +1,120 @@
+"""The composition root: the Faust app, the agents a worker runs, and its HTTP API.
+
+``build_pipeline(settings, store)`` returns a :class:`~streamer.pipeline.context.Pipeline`
+whose ``app`` runs any subset of ``embed``, ``track`` and ``sink`` — all in one
+process (the embedded default) or one stage per worker (production) — with the
+same code, and serves the HTTP API of :mod:`streamer.api` on its web port.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import faust
+
+from streamer.api import ApiContext, add_routes
+from streamer.config import Settings
+from streamer.pipeline.agents import embed, sink, track
+from streamer.pipeline.context import Pipeline, Topics
+from streamer.pipeline.runtime import Runtime
+from streamer.pipeline.tracker import Tracker
+from streamer.store import Store
+
+log = logging.getLogger(__name__)
+
+#: Kafka consumer session timeout (s). tansu holds a JoinGroup for half of it
+#: (docs/components.md, "tansu"), so Faust's 60 s default would
+#: stall every start for 30 s.
+SESSION_TIMEOUT = 6.0
+#: Heartbeats must come well inside the session timeout.
+HEARTBEAT_INTERVAL = 1.5
+#: Largest producer request (bytes); messages are cut well below it.
+MAX_REQUEST_SIZE = 4 * 1024 * 1024
+
+
+def make_app(settings: Settings) -> faust.App:
+    """A Faust app configured for our topics (raw bytes, 1 replica, short sessions)."""
+    brokers = [f"kafka://{h}" for h in settings.broker.bootstrap]
+    if not brokers:
+        raise ValueError("no broker address: start the embedded broker first")
+    return faust.App(
+        settings.app_id,
+        broker=brokers,
+        store="memory://",
+        datadir=str(Path(settings.data_dir) / "faust"),
+        autodiscover=False,
+        topic_partitions=settings.partitions,
+        topic_replication_factor=1,
+        broker_session_timeout=SESSION_TIMEOUT,
+        broker_heartbeat_interval=HEARTBEAT_INTERVAL,
+        consumer_auto_offset_reset="earliest",
+        # Do not wait for unacked messages on rebalance/stop: the stages hold
+        # offsets until their work is durable (track: until a checkpoint), so
+        # waiting would stall; uncommitted offsets are simply redelivered.
+        stream_wait_empty=False,
+        producer_max_request_size=MAX_REQUEST_SIZE,
+        web_enabled=True,
+        web_bind=settings.web_host,
+        web_host=settings.web_host,
+        web_port=settings.web_port,
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+
+
+class WorkerView:
+    """What this worker shows its HTTP API (:class:`streamer.api.LiveWorker`)."""
+
+    def __init__(self, p: Pipeline) -> None:
+        self._p = p
+
+    @property
+    def ready(self) -> bool:
+        return self._p.runtime.ready
+
+    def stats(self) -> dict[str, Any]:
+        body = self._p.runtime.stats()
+        if self._p.webhook is not None:
+            body["webhook"] = self._p.webhook.stats()
+        return body
+
+    def topic_summaries(self) -> dict[str, list[dict[str, Any]]]:
+        return self._p.runtime.topics
+
+    def recent_alerts(self) -> list[dict[str, Any]]:
+        return list(self._p.runtime.alerts)
+
+
+def build_pipeline(
+    settings: Settings, store: Store | None = None, tracker: Tracker | None = None
+) -> Pipeline:
+    """Create the app and register the agents in ``settings.agents`` and the HTTP API.
+
+    ``tracker`` replaces the default :class:`~streamer.pipeline.tracker.Tracker`
+    (tests pass one with a stand-in engine).
+    """
+    if "sink" in settings.agents and store is None:
+        raise ValueError("the sink agent needs a store")
+    app = make_app(settings)
+    p = Pipeline(
+        settings=settings,
+        app=app,
+        topics=Topics(app, settings.partitions),
+        runtime=Runtime(agents=settings.agents),
+        store=store,
+    )
+    if "embed" in settings.agents:
+        embed.register(p)
+    if "track" in settings.agents:
+        track.register(p, tracker)
+    elif settings.alert_webhook:
+        log.warning("--alert-webhook is ignored: alerts are raised by the track agent")
+    if "sink" in settings.agents:
+        sink.register(p)
+    add_routes(
+        app.web.web_app,
+        ApiContext(agents=settings.agents, store=store, live=WorkerView(p)),
+    )
+    return p

@@ -1,0 +1,142 @@
+"""What every stage of one worker shares: settings, the Faust app, its topics, state.
+
+:class:`Pipeline` is the typed context the composition root
+(:func:`streamer.pipeline.app.build_pipeline`) hands to each agent's
+``register``: the store (``sink``), the tracker (``track``), the webhook
+sender, and how to stop the worker or fail it with a reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import faust
+
+from streamer.config import (
+    TOPIC_ALERTS,
+    TOPIC_ASSIGNMENTS,
+    TOPIC_DEAD_LETTER,
+    TOPIC_EMBEDDED,
+    TOPIC_EVENTS,
+    TOPIC_TOPIC_UPDATES,
+    Settings,
+)
+from streamer.pipeline.codec import dead_letter_headers
+from streamer.pipeline.runtime import Runtime
+from streamer.pipeline.tracker import Tracker
+from streamer.pipeline.webhook import WebhookSender
+from streamer.store import Store
+
+
+@dataclass
+class Topics:
+    """The six Kafka topics, all raw bytes (our codecs live in :mod:`streamer.pipeline.codec`)."""
+
+    app: faust.App
+    partitions: int
+
+    def __post_init__(self) -> None:
+        def topic(name: str) -> faust.TopicT:
+            return self.app.topic(
+                name,
+                key_type=bytes,
+                value_type=bytes,
+                key_serializer="raw",
+                value_serializer="raw",
+                partitions=self.partitions,
+                replicas=1,
+            )
+
+        self.events = topic(TOPIC_EVENTS)
+        self.embedded = topic(TOPIC_EMBEDDED)
+        self.assignments = topic(TOPIC_ASSIGNMENTS)
+        self.topic_updates = topic(TOPIC_TOPIC_UPDATES)
+        self.alerts = topic(TOPIC_ALERTS)
+        self.dead_letter = topic(TOPIC_DEAD_LETTER)
+
+    def sink_channel(self) -> faust.TopicT:
+        """One subscription over every topic the sink stores."""
+        return self.app.topic(
+            TOPIC_ASSIGNMENTS,
+            TOPIC_TOPIC_UPDATES,
+            TOPIC_ALERTS,
+            TOPIC_DEAD_LETTER,
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+        )
+
+
+#: An agent body: consumes a Faust stream until it ends or is cancelled.
+AgentBody = Callable[[Any], Awaitable[None]]
+
+
+@dataclass
+class Pipeline:
+    """A configured app with its topics and the state its stages and API share."""
+
+    settings: Settings
+    app: faust.App
+    topics: Topics
+    runtime: Runtime
+    #: The ClickHouse store (workers running ``sink``; None otherwise).
+    store: Store | None = None
+    #: Engines and alert detectors per stream (workers running ``track``).
+    tracker: Tracker | None = None
+    #: The ``--alert-webhook`` sender (``track`` workers with a webhook).
+    webhook: WebhookSender | None = None
+    #: Stops the worker gracefully; set by :func:`streamer.pipeline.worker.run_pipeline`.
+    stop: Callable[[], None] | None = None
+    #: Why the worker stopped itself with an error (a bad ``--model`` at start...).
+    fatal: str | None = None
+    #: The run's controller (the demo's driver) raised: the exit code says so.
+    controller_failed: bool = False
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.settings.data_dir)
+
+    def agent(self, channel: Any, name: str) -> Callable[[AgentBody], Any]:
+        """Register ``fun(stream)`` as a Faust agent that ends quietly on shutdown.
+
+        Faust stops agents by cancelling them and logs every cancelled actor as
+        "Crashed" at ERROR level; when the app itself is stopping that is the
+        normal end, so the body returns instead (its ``finally`` still runs).
+        """
+
+        def decorate(fun: AgentBody) -> Any:
+            @functools.wraps(fun)
+            async def body(stream: Any) -> None:
+                try:
+                    await fun(stream)
+                except asyncio.CancelledError:
+                    if self.app.should_stop:
+                        return
+                    raise
+
+            return self.app.agent(channel, name=name)(body)
+
+        return decorate
+
+    def fail(self, reason: str) -> None:
+        """Stop the worker with an error (for start-up failures such as a bad --model)."""
+        self.fatal = reason
+        if self.stop is not None:
+            self.stop()
+
+    async def send_dead_letter(
+        self, raw: bytes | None, reason: str, stage: str, event: Any
+    ) -> asyncio.Future:
+        """Send the original bytes to ``dead-letter``; return the delivery future."""
+        m = event.message
+        return await self.topics.dead_letter.send(
+            key=event.key if isinstance(event.key, bytes) else None,
+            value=raw if raw is not None else b"",
+            headers=dead_letter_headers(reason, stage, m.topic, m.partition, m.offset),
+        )

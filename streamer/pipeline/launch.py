@@ -1,0 +1,68 @@
+"""Everything a worker process needs around its pipeline: store, broker, topics.
+
+:func:`pipeline_context` opens (and migrates) the store, starts the embedded
+broker when asked, creates the Kafka topics and builds the pipeline; on exit
+everything is stopped in reverse order. ``run``, ``demo`` and ``worker`` use it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+from streamer.config import ALL_TOPICS, BrokerSpec, Settings
+from streamer.kafka.admin import ensure_topics, quiet_kafka_logging
+from streamer.kafka.broker import EmbeddedBroker
+from streamer.pipeline.app import build_pipeline
+from streamer.pipeline.context import Pipeline
+from streamer.pipeline.tracker import Tracker
+from streamer.store import open_store
+
+log = logging.getLogger(__name__)
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Fail early, with a hint, if the HTTP API port is taken."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            raise SystemExit(
+                f"HTTP API port {host}:{port} is in use ({exc.strerror}); "
+                "is another topictrack worker running? pass --web-port"
+            ) from None
+
+
+@contextlib.contextmanager
+def pipeline_context(settings: Settings, tracker: Tracker | None = None) -> Iterator[Pipeline]:
+    """Store, broker and pipeline for ``settings``; everything is stopped on exit.
+
+    The store opens first, so a chdb directory held by another process fails
+    fast, before anything is started.
+    """
+    quiet_kafka_logging()
+    check_port_free(settings.web_host, settings.web_port)
+    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+    with contextlib.ExitStack() as stack:
+        store = None
+        if "sink" in settings.agents:
+            store = open_store(settings.store, settings.data_dir)
+            stack.callback(store.close)
+            applied = store.migrate()
+            if applied:
+                log.info("migrated %s: %s", store.url, ", ".join(applied))
+        if settings.broker.embedded:
+            broker = EmbeddedBroker(log_path=settings.data_dir / "tansu.log")
+            stack.enter_context(broker)
+            settings = replace(
+                settings,
+                broker=BrokerSpec(False, (broker.bootstrap_servers,)),
+                ephemeral_broker=True,
+            )
+        ensure_topics(settings.broker.bootstrap_servers, ALL_TOPICS, settings.partitions)
+        yield build_pipeline(settings, store, tracker)

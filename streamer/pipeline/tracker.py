@@ -1,0 +1,296 @@
+"""The track stage's logic without Kafka: one engine per stream, rows out, checkpoints.
+
+Next to each engine runs the stream's alert detector (``workers.alerts``),
+fed every batch's result; its alerts come out with the rows, and its state is
+checkpointed with the engine's, at the same offsets.
+
+The ``track`` agent feeds it decoded ``embedded`` batches and publishes what it
+returns. Kept free of Faust so it is unit-tested with a stand-in engine.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from streamer.pipeline import checkpoint
+from streamer.pipeline.codec import EmbeddedBatch
+from streamer.pipeline.runtime import TOP_TOPICS, topic_summary
+from workers.alerts import AlertDetector, AlertSettings
+from workers.engines import make_engine, restore_engine
+from workers.topic_types import UNASSIGNED, BatchResult, TopicEngine, TopicView
+
+log = logging.getLogger(__name__)
+
+#: Documents per stream remembered while they wait in the engine's outlier
+#: buffer, so a late assignment can rewrite their whole ``events`` row. Older
+#: ones are forgotten first (their late assignment is then counted, not stored).
+MAX_PENDING = 100_000
+#: Recently *assigned* documents per stream remembered too: a topic born later
+#: may take them back from an older topic (a late assignment with a higher
+#: version). Twice the engine's default ring of recent posts (4096), which is
+#: all it can take back from.
+MAX_RECLAIMABLE = 8192
+
+EngineFactory = Callable[..., TopicEngine]
+EngineRestorer = Callable[[bytes], TopicEngine]
+
+
+@dataclass
+class TrackOutput:
+    """Rows to publish for one batch, and what the dashboard shows."""
+
+    stream: str
+    assignments: list[dict[str, Any]] = field(default_factory=list)
+    topics: list[dict[str, Any]] = field(default_factory=list)
+    summaries: list[dict[str, Any]] = field(default_factory=list)
+    stats: dict[str, float] = field(default_factory=dict)
+    last_ts: float = 0.0
+    late: int = 0
+    late_unknown: int = 0
+    #: Alerts raised by this batch (``Alert.to_dict()``, schemas/alert.schema.json).
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    #: 1 when the detector failed on this batch (logged; the rows still go out).
+    alert_errors: int = 0
+
+
+def _event_row(ev: dict[str, Any], stream: str) -> dict[str, Any]:
+    return {
+        "event_id": str(ev["id"]),
+        "stream": stream,
+        "ts": float(ev["ts"]),
+        "text": ev.get("text", ""),
+        "user_id": ev.get("user_id", ""),
+        "lang": ev.get("lang", ""),
+        "source": ev.get("source", ""),
+    }
+
+
+def topic_row(view: TopicView, stream: str) -> dict[str, Any]:
+    """The ``topics`` table row for a ``TopicView``."""
+    return {
+        "topic_id": int(view.topic_id),
+        "stream": stream,
+        "version": int(view.version),
+        "born_at": float(view.born_at),
+        "updated_at": float(view.updated_at),
+        "size": int(view.size),
+        "weight": float(view.weight),
+        "centroid": np.asarray(view.centroid, dtype=np.float32).round(6).tolist(),
+        "keywords": list(view.keywords),
+        "keyword_scores": [float(x) for x in view.keyword_scores],
+        "label": view.label,
+        "status": view.status,
+        "merged_into": view.merged_into,
+        "split_from": view.split_from,
+        "examples": list(view.examples),
+    }
+
+
+class Tracker:
+    """Engines per stream, the offsets they cover, and the rows of waiting documents."""
+
+    def __init__(
+        self,
+        checkpoint_dir: str | Path,
+        engine: str = "topictrack",
+        engine_params: dict[str, Any] | None = None,
+        factories: tuple[EngineFactory, EngineRestorer] | None = None,
+        max_pending: int = MAX_PENDING,
+        alert_settings: AlertSettings | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """``factories``: ``(make, restore)`` engines (default: ``workers.engines``'
+        ``make_engine``/``restore_engine``; tests pass a stand-in);
+        ``alert_settings``: None for the defaults."""
+        self.checkpoint_dir = Path(checkpoint_dir)
+        self.engine_name = engine
+        self.engine_params = dict(engine_params or {})
+        self.factories: tuple[EngineFactory, EngineRestorer] = factories or (
+            make_engine,
+            restore_engine,
+        )
+        self.max_pending = max_pending
+        self.engines: dict[str, TopicEngine] = {}
+        self.offsets: dict[str, int] = {}
+        self.pending: dict[str, OrderedDict[str, dict[str, Any]]] = {}
+        #: stream -> event id -> row (with the version last written) of recent assignments
+        self.reclaimable: dict[str, OrderedDict[str, dict[str, Any]]] = {}
+        self.alert_settings = alert_settings or AlertSettings()
+        self.clock = clock
+        self.detectors: dict[str, AlertDetector] = {}
+        self._state = checkpoint.CheckpointState(engine=engine)
+
+    # -- checkpoints -----------------------------------------------------
+    def load(self, keep_offsets: bool = True) -> bool:
+        """Restore engines, offsets and waiting rows from the last checkpoint, if any.
+
+        ``keep_offsets=False`` forgets the offsets covered: for a fresh
+        in-memory broker, whose topics restart at offset 0.
+        """
+        state = checkpoint.load(self.checkpoint_dir)
+        if state is None:
+            return False
+        if state.engine and state.engine != self.engine_name:
+            raise checkpoint.CheckpointError(
+                f"checkpoint in {self.checkpoint_dir} is for engine {state.engine!r}, "
+                f"not {self.engine_name!r}: move it away or pass --engine {state.engine}"
+            )
+        _, restore = self.factories
+        self.engines = {s: restore(blob) for s, blob in state.blobs.items()}
+        self.offsets = dict(state.offsets) if keep_offsets else {}
+        self.pending = {
+            s: OrderedDict((r["event_id"], r) for r in rows) for s, rows in state.pending.items()
+        }
+        self.reclaimable = {
+            s: OrderedDict((r["event_id"], r) for r in rows)
+            for s, rows in state.reclaimable.items()
+        }
+        # Today's settings, not the saved ones: --alert-params may have changed.
+        self.detectors = {
+            s: AlertDetector.restore(blob, self.alert_settings, self.clock)
+            for s, blob in state.detectors.items()
+        }
+        for s in set(self.engines) - set(self.detectors):
+            log.warning("stream %r: checkpoint has no alert state; alerting starts afresh", s)
+        self._state = state
+        log.info(
+            "restored %d stream(s) from checkpoint generation %d",
+            len(self.engines),
+            state.generation,
+        )
+        return True
+
+    def save(self) -> int:
+        """Write a checkpoint of every engine and the offsets covered; return its generation."""
+        self._state.engine = self.engine_name
+        self._state.blobs = {s: e.snapshot() for s, e in self.engines.items()}
+        self._state.offsets = dict(self.offsets)
+        self._state.pending = {s: list(p.values()) for s, p in self.pending.items()}
+        self._state.reclaimable = {s: list(p.values()) for s, p in self.reclaimable.items()}
+        self._state.detectors = {s: d.snapshot() for s, d in self.detectors.items()}
+        return checkpoint.save(self.checkpoint_dir, self._state)
+
+    # -- alerts ------------------------------------------------------------
+    def detector_for(self, stream: str) -> AlertDetector:
+        det = self.detectors.get(stream)
+        if det is None:
+            det = AlertDetector(stream, self.alert_settings, self.clock)
+            self.detectors[stream] = det
+        return det
+
+    def _observe(
+        self, stream: str, eng: TopicEngine, res: BatchResult, ts: np.ndarray, out: TrackOutput
+    ) -> None:
+        """Feed the batch to the stream's detector; a detector failure never stops the stream."""
+        try:
+            raised = self.detector_for(stream).observe(eng, res, ts)
+        except Exception:
+            log.exception("stream %r: the alert detector failed on a batch", stream)
+            out.alert_errors = 1
+            return
+        out.alerts = [a.to_dict() for a in raised]
+
+    # -- offsets -----------------------------------------------------------
+    @staticmethod
+    def _tp(topic: str, partition: int) -> str:
+        return f"{topic}:{partition}"
+
+    def covered(self, topic: str, partition: int, offset: int) -> bool:
+        """True when the checkpointed state already learned this input message."""
+        return offset <= self.offsets.get(self._tp(topic, partition), -1)
+
+    def mark(self, topic: str, partition: int, offset: int) -> None:
+        key = self._tp(topic, partition)
+        if offset > self.offsets.get(key, -1):
+            self.offsets[key] = offset
+
+    # -- learning ------------------------------------------------------------
+    def engine_for(self, stream: str, dim: int) -> TopicEngine:
+        eng = self.engines.get(stream)
+        if eng is None:
+            make, _ = self.factories
+            eng = make(self.engine_name, dim=dim, **self.engine_params)
+            self.engines[stream] = eng
+            log.info("new %s engine for stream %r (dim %d)", self.engine_name, stream, dim)
+        if int(eng.dim) != dim:
+            raise ValueError(
+                f"stream {stream!r}: engine has dim {eng.dim} but vectors have dim {dim} "
+                "(model changed? move the checkpoint away to start over)"
+            )
+        return eng
+
+    def learn(self, batch: EmbeddedBatch) -> TrackOutput:
+        """Assign one batch of one stream; return the rows to publish. CPU-bound."""
+        stream = batch.stream
+        n, dim = batch.vectors.shape
+        out = TrackOutput(stream=stream)
+        if n == 0:
+            return out
+        eng = self.engine_for(stream, dim)
+        ts = np.asarray([float(e["ts"]) for e in batch.events], dtype=np.float64)
+        texts = [str(e.get("text", "")) for e in batch.events]
+        ids = [str(e["id"]) for e in batch.events]
+        res = eng.learn_many(batch.vectors, ts, texts, ids)
+        pending = self.pending.setdefault(stream, OrderedDict())
+        reclaimable = self.reclaimable.setdefault(stream, OrderedDict())
+        topk_ids = np.asarray(res.topk_ids)
+        topk_probs = np.asarray(res.topk_probs)
+        for i, ev in enumerate(batch.events):
+            base = _event_row(ev, stream)
+            tid = int(res.topic_ids[i])
+            keep = topk_ids[i] != UNASSIGNED if topk_ids.ndim == 2 else np.zeros(0, bool)
+            row = {
+                **base,
+                "topic_id": tid,
+                "similarity": float(res.similarity[i]),
+                "topk_ids": [int(x) for x in topk_ids[i][keep]] if keep.size else [],
+                "topk_probs": [float(x) for x in topk_probs[i][keep]] if keep.size else [],
+                "version": 0,
+            }
+            out.assignments.append(row)
+            if tid == UNASSIGNED:
+                pending[base["event_id"]] = base
+            else:
+                reclaimable[base["event_id"]] = {**base, "version": 0}
+        for late in res.late:
+            sims = np.asarray(late.similarity, dtype=np.float32).reshape(-1)
+            for j, doc_id in enumerate(late.doc_ids):
+                # A buffered document getting its first topic, or an assigned
+                # one taken back by a newborn topic: each rewrite is a new version.
+                base = pending.pop(str(doc_id), None) or reclaimable.pop(str(doc_id), None)
+                if base is None:
+                    out.late_unknown += 1
+                    continue
+                version = int(base.pop("version", 0)) + 1
+                sim = float(sims[j]) if j < sims.size else 0.0
+                out.assignments.append(
+                    {
+                        **base,
+                        "topic_id": int(late.topic_id),
+                        "similarity": sim,
+                        "topk_ids": [int(late.topic_id)],
+                        "topk_probs": [1.0],
+                        "version": version,
+                    }
+                )
+                reclaimable[base["event_id"]] = {**base, "version": version}
+                out.late += 1
+        while len(pending) > self.max_pending:
+            pending.popitem(last=False)
+        while len(reclaimable) > MAX_RECLAIMABLE:
+            reclaimable.popitem(last=False)
+        self._observe(stream, eng, res, ts, out)
+        for tid in dict.fromkeys(int(t) for t in res.changed):
+            out.topics.append(topic_row(eng.topic(tid), stream))
+        out.summaries = [topic_summary(v, stream) for v in eng.topics()[:TOP_TOPICS]]
+        out.stats = {k: float(v) for k, v in eng.stats().items()}
+        out.last_ts = float(eng.last_ts)
+        return out
