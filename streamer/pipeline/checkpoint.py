@@ -10,7 +10,8 @@ drop the last batch (docs/components.md, "tansu"). A checkpoint is a directory:
 - ``state.json``: generation, the snapshot file and SHA-256 per stream, the
   highest input offset per ``topic:partition`` covered, and the rows of
   documents still waiting in an engine's outlier buffer or recently assigned
-  (a late assignment, from a birth or a take-back, needs the event's columns).
+  (a late assignment, from a birth or a take-back, needs the event's columns),
+  and each stream's event-time clock with the events it holds (docs/event_time.md).
 
 Snapshots are written first, ``state.json`` last through write-and-rename, so a
 crash at any point leaves the previous checkpoint intact.
@@ -51,6 +52,10 @@ class CheckpointState:
     reclaimable: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     #: stream -> alert detector snapshot bytes (absent in checkpoints made before alerts)
     detectors: dict[str, bytes] = field(default_factory=dict)
+    #: stream -> its event-time clock (``EventClock.state()``; absent in older checkpoints)
+    clocks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: stream -> events held by the event-time policy, with their vectors
+    held: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -78,6 +83,8 @@ def save(directory: str | os.PathLike[str], state: CheckpointState) -> int:
         "pending": state.pending,
         "reclaimable": state.reclaimable,
         "detectors": detectors,
+        "clocks": state.clocks,
+        "held": state.held,
     }
     _write_atomic(d / "state.json", json.dumps(meta, ensure_ascii=False).encode("utf-8"))
     keep = {v["file"] for v in (*streams.values(), *detectors.values())}
@@ -130,4 +137,6 @@ def load(directory: str | os.PathLike[str]) -> CheckpointState | None:
         pending={k: list(v) for k, v in meta.get("pending", {}).items()},
         reclaimable={k: list(v) for k, v in meta.get("reclaimable", {}).items()},
         detectors=detectors,
+        clocks=dict(meta.get("clocks", {})),
+        held={k: list(v) for k, v in meta.get("held", {}).items()},
     )

@@ -11,6 +11,7 @@ returns. Kept free of Faust so it is unit-tested with a stand-in engine.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -21,10 +22,11 @@ from typing import Any
 import numpy as np
 
 from streamer.pipeline import checkpoint
-from streamer.pipeline.codec import EmbeddedBatch
+from streamer.pipeline.codec import EmbeddedBatch, decode_vectors, encode_vectors
 from streamer.pipeline.runtime import TOP_TOPICS, topic_summary
 from workers.alerts import AlertDetector, AlertSettings
 from workers.engines import make_engine, restore_engine
+from workers.event_clock import HELD, LATE, OK, EventClock, EventTimePolicy
 from workers.topic_types import UNASSIGNED, BatchResult, TopicEngine, TopicView
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,10 @@ class TrackOutput:
     alerts: list[dict[str, Any]] = field(default_factory=list)
     #: 1 when the detector failed on this batch (logged; the rows still go out).
     alert_errors: int = 0
+    #: Events the event-time policy refused, with the reason (to dead-letter).
+    rejected: list[tuple[dict[str, Any], str]] = field(default_factory=list)
+    #: Events older than the allowed lateness: stored, assigned without learning.
+    too_late: int = 0
 
 
 def _event_row(ev: dict[str, Any], stream: str) -> dict[str, Any]:
@@ -106,10 +112,12 @@ class Tracker:
         max_pending: int = MAX_PENDING,
         alert_settings: AlertSettings | None = None,
         clock: Callable[[], float] = time.time,
+        event_time: EventTimePolicy | None = None,
     ) -> None:
         """``factories``: ``(make, restore)`` engines (default: ``workers.engines``'
         ``make_engine``/``restore_engine``; tests pass a stand-in);
-        ``alert_settings``: None for the defaults."""
+        ``alert_settings``, ``event_time``: None for the defaults; ``clock``: the
+        wall clock (alerts' ``created_at``, the event-time policy's future bound)."""
         self.checkpoint_dir = Path(checkpoint_dir)
         self.engine_name = engine
         self.engine_params = dict(engine_params or {})
@@ -126,6 +134,12 @@ class Tracker:
         self.alert_settings = alert_settings or AlertSettings()
         self.clock = clock
         self.detectors: dict[str, AlertDetector] = {}
+        self.event_time = event_time or EventTimePolicy()
+        #: stream -> its guarded event-time clock
+        self.clocks: dict[str, EventClock] = {}
+        #: stream -> token -> (event, vector) of events held until their time is confirmed
+        self.held: dict[str, dict[int, tuple[dict[str, Any], np.ndarray]]] = {}
+        self._next_token = 0
         self._state = checkpoint.CheckpointState(engine=engine)
 
     # -- checkpoints -----------------------------------------------------
@@ -160,6 +174,24 @@ class Tracker:
         }
         for s in set(self.engines) - set(self.detectors):
             log.warning("stream %r: checkpoint has no alert state; alerting starts afresh", s)
+        self.clocks = {
+            s: EventClock.from_state(c, self.event_time, self.clock)
+            for s, c in state.clocks.items()
+        }
+        for s, eng in self.engines.items():
+            if s not in self.clocks and math.isfinite(eng.last_ts):
+                # A checkpoint from before the event-time policy: the engine's clock is it.
+                self.clocks[s] = self.clock_for(s)
+                self.clocks[s].watermark = float(eng.last_ts)
+        self.held = {
+            s: {
+                int(r["token"]): (r["event"], decode_vectors(r["vector"], 1, r["dim"])[0])
+                for r in rows
+            }
+            for s, rows in state.held.items()
+        }
+        tokens = [t for h in self.held.values() for t in h]
+        self._next_token = max(tokens, default=-1) + 1
         self._state = state
         log.info(
             "restored %d stream(s) from checkpoint generation %d",
@@ -176,6 +208,14 @@ class Tracker:
         self._state.pending = {s: list(p.values()) for s, p in self.pending.items()}
         self._state.reclaimable = {s: list(p.values()) for s, p in self.reclaimable.items()}
         self._state.detectors = {s: d.snapshot() for s, d in self.detectors.items()}
+        self._state.clocks = {s: c.state() for s, c in self.clocks.items()}
+        self._state.held = {
+            s: [
+                {"token": t, "event": ev, "dim": len(x), "vector": encode_vectors(x[None, :])}
+                for t, (ev, x) in h.items()
+            ]
+            for s, h in self.held.items()
+        }
         return checkpoint.save(self.checkpoint_dir, self._state)
 
     # -- alerts ------------------------------------------------------------
@@ -227,6 +267,48 @@ class Tracker:
             )
         return eng
 
+    def clock_for(self, stream: str) -> EventClock:
+        clock = self.clocks.get(stream)
+        if clock is None:
+            clock = EventClock(self.event_time, self.clock)
+            self.clocks[stream] = clock
+        return clock
+
+    def _admit(
+        self, batch: EmbeddedBatch, out: TrackOutput
+    ) -> tuple[list[dict[str, Any]], np.ndarray, list[dict[str, Any]], np.ndarray]:
+        """Apply the stream's event-time policy (``workers.event_clock``).
+
+        Returns ``(events, vectors)`` to learn now (this batch's in-bounds
+        events and earlier held ones released by it) and ``(events, vectors)``
+        too late to learn. Held events wait in ``self.held``; rejected ones go
+        to ``out.rejected`` with their reason.
+        """
+        stream = batch.stream
+        held = self.held.setdefault(stream, {})
+        ts = np.asarray([float(e["ts"]) for e in batch.events], dtype=np.float64)
+        tokens = list(range(self._next_token, self._next_token + len(ts)))
+        self._next_token += len(ts)
+        adm = self.clock_for(stream).admit(ts, tokens)
+        v = adm.verdict
+        if not adm.released and not adm.expired and (v == OK).all():
+            return batch.events, batch.vectors, [], batch.vectors[:0]
+        for i in np.flatnonzero(v == HELD).tolist():
+            held[tokens[i]] = (batch.events[i], batch.vectors[i])
+        for i, reason in adm.reasons.items():
+            out.rejected.append((batch.events[i], reason))
+        for token, reason in adm.expired:
+            ev, _ = held.pop(token)
+            out.rejected.append((ev, reason))
+        ok = np.flatnonzero(v == OK)
+        late = np.flatnonzero(v == LATE)
+        released = [held.pop(token) for token in adm.released]
+        events = [batch.events[i] for i in ok] + [ev for ev, _ in released]
+        dim = batch.vectors.shape[1]
+        again = np.asarray([x for _, x in released], np.float32).reshape(-1, dim)
+        vectors = np.concatenate([batch.vectors[ok], again])
+        return events, vectors, [batch.events[i] for i in late], batch.vectors[late]
+
     def learn(self, batch: EmbeddedBatch) -> TrackOutput:
         """Assign one batch of one stream; return the rows to publish. CPU-bound."""
         stream = batch.stream
@@ -235,31 +317,43 @@ class Tracker:
         if n == 0:
             return out
         eng = self.engine_for(stream, dim)
-        ts = np.asarray([float(e["ts"]) for e in batch.events], dtype=np.float64)
-        texts = [str(e.get("text", "")) for e in batch.events]
-        ids = [str(e["id"]) for e in batch.events]
-        res = eng.learn_many(batch.vectors, ts, texts, ids)
+        events, vectors, late_events, late_vectors = self._admit(batch, out)
+        if events:
+            self._learn(stream, eng, events, vectors, out)
+        if late_events:
+            # Too late for the engine's clock: assigned against today's topics without
+            # learning, and counted in their own minute by the store.
+            res = eng.predict_many(late_vectors)
+            out.assignments.extend(_assignment_rows(late_events, stream, res))
+            out.too_late = len(late_events)
+        out.summaries = [topic_summary(v, stream) for v in eng.topics()[:TOP_TOPICS]]
+        out.stats = {k: float(v) for k, v in eng.stats().items()}
+        out.last_ts = float(eng.last_ts)
+        return out
+
+    def _learn(
+        self,
+        stream: str,
+        eng: TopicEngine,
+        events: list[dict[str, Any]],
+        vectors: np.ndarray,
+        out: TrackOutput,
+    ) -> None:
+        """Learn admitted events: their rows, late assignments, alerts and changed topics."""
+        ts = np.asarray([float(e["ts"]) for e in events], dtype=np.float64)
+        texts = [str(e.get("text", "")) for e in events]
+        ids = [str(e["id"]) for e in events]
+        res = eng.learn_many(vectors, ts, texts, ids)
         pending = self.pending.setdefault(stream, OrderedDict())
         reclaimable = self.reclaimable.setdefault(stream, OrderedDict())
-        topk_ids = np.asarray(res.topk_ids)
-        topk_probs = np.asarray(res.topk_probs)
-        for i, ev in enumerate(batch.events):
-            base = _event_row(ev, stream)
-            tid = int(res.topic_ids[i])
-            keep = topk_ids[i] != UNASSIGNED if topk_ids.ndim == 2 else np.zeros(0, bool)
-            row = {
-                **base,
-                "topic_id": tid,
-                "similarity": float(res.similarity[i]),
-                "topk_ids": [int(x) for x in topk_ids[i][keep]] if keep.size else [],
-                "topk_probs": [float(x) for x in topk_probs[i][keep]] if keep.size else [],
-                "version": 0,
-            }
-            out.assignments.append(row)
-            if tid == UNASSIGNED:
+        rows = _assignment_rows(events, stream, res)
+        for row in rows:
+            base = {k: row[k] for k in _EVENT_COLUMNS}
+            if row["topic_id"] == UNASSIGNED:
                 pending[base["event_id"]] = base
             else:
                 reclaimable[base["event_id"]] = {**base, "version": 0}
+        out.assignments.extend(rows)
         for late in res.late:
             sims = np.asarray(late.similarity, dtype=np.float32).reshape(-1)
             for j, doc_id in enumerate(late.doc_ids):
@@ -290,7 +384,28 @@ class Tracker:
         self._observe(stream, eng, res, ts, out)
         for tid in dict.fromkeys(int(t) for t in res.changed):
             out.topics.append(topic_row(eng.topic(tid), stream))
-        out.summaries = [topic_summary(v, stream) for v in eng.topics()[:TOP_TOPICS]]
-        out.stats = {k: float(v) for k, v in eng.stats().items()}
-        out.last_ts = float(eng.last_ts)
-        return out
+
+
+_EVENT_COLUMNS = ("event_id", "stream", "ts", "text", "user_id", "lang", "source")
+
+
+def _assignment_rows(
+    events: list[dict[str, Any]], stream: str, res: BatchResult
+) -> list[dict[str, Any]]:
+    """Version-0 ``events`` rows of ``events`` from the engine's result."""
+    topk_ids = np.asarray(res.topk_ids)
+    topk_probs = np.asarray(res.topk_probs)
+    rows = []
+    for i in range(len(events)):
+        keep = topk_ids[i] != UNASSIGNED if topk_ids.ndim == 2 else np.zeros(0, bool)
+        rows.append(
+            {
+                **_event_row(events[i], stream),
+                "topic_id": int(res.topic_ids[i]),
+                "similarity": float(res.similarity[i]),
+                "topk_ids": [int(x) for x in topk_ids[i][keep]] if keep.size else [],
+                "topk_probs": [float(x) for x in topk_probs[i][keep]] if keep.size else [],
+                "version": 0,
+            }
+        )
+    return rows

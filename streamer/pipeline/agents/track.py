@@ -14,6 +14,7 @@ are skipped, so a restart neither loses topics nor re-births them.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -193,6 +194,12 @@ async def _publish(p: Pipeline, outputs: list[tuple[TrackOutput | Exception, Any
         for alert in out.alerts:
             sent.append(await p.topics.alerts.send(key=key, value=encode_alert(alert)))
         alerts.extend(out.alerts)
+        for event, reason in out.rejected:
+            # The event as the embed stage carried it (the producer's bytes stay upstream).
+            raw = json.dumps({**event, "stream": out.stream}, ensure_ascii=False).encode()
+            sent.append(await p.send_dead_letter(raw, f"track: {reason}", "track", ev))
+        rt.bump("track.event_time_rejected", len(out.rejected))
+        rt.bump("track.too_late", out.too_late)
         rt.bump("track.alert_errors", out.alert_errors)
         rt.bump("track.assigned", sum(1 for r in out.assignments if r["version"] == 0))
         rt.bump("track.late_assigned", out.late)

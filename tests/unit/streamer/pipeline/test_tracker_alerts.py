@@ -14,6 +14,8 @@ from workers.engines import make_engine, restore_engine
 
 HOUR = 3600.0
 T0 = 1_700_000_000.0
+#: The wall clock of these tests: after the stream (alerts carry it as created_at).
+WALL = T0 + 30 * 86400.0
 FACTORIES = (make_engine, restore_engine)
 #: Each story's own words (the detector takes shared top keywords for a retold story).
 WORDS = (
@@ -41,7 +43,7 @@ def _batches(stream: str = "s") -> list[EmbeddedBatch]:
 
 
 def _tracker(path) -> Tracker:
-    return Tracker(path, factories=FACTORIES, clock=lambda: 7.0)
+    return Tracker(path, factories=FACTORIES, clock=lambda: WALL)
 
 
 def _ids(outs) -> list[str]:
@@ -54,7 +56,7 @@ def test_alerts_come_out_with_the_rows(tmp_path):
     alerts = [a for o in outs for a in o.alerts]
     assert [a["kind"] for a in alerts] == ["new", "new", "new"]
     assert [a["topic_id"] for a in alerts] == [1, 2, 3]
-    assert all(a["stream"] == "s" and a["created_at"] == 7.0 for a in alerts)
+    assert all(a["stream"] == "s" and a["created_at"] == WALL for a in alerts)
     assert set(tr.detectors) == {"s"}
 
 

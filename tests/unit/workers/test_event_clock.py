@@ -1,0 +1,98 @@
+"""The guarded event-time clock: bounded lateness, held future jumps, wall-clock skew."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from workers.event_clock import HELD, LATE, OK, REJECTED, EventClock, EventTimePolicy
+
+T0 = 1_360_000_000.0  # 2013
+WALL = 1_800_000_000.0  # the wall clock of these tests (2027)
+DAY = 86400.0
+TWO_YEARS = 2 * 365 * DAY
+
+
+def clock(**policy) -> EventClock:
+    return EventClock(EventTimePolicy(**policy), wall_clock=lambda: WALL)
+
+
+def test_in_bounds_events_move_the_watermark_up_only():
+    c = clock()
+    a = c.admit(np.array([T0, T0 + 50, T0 + 20]))
+    assert a.verdict.tolist() == [OK, OK, OK] and c.watermark == T0 + 50
+    # Out of order within the allowed lateness is fine and does not move it back.
+    assert c.admit(np.array([T0 - 3 * DAY])).verdict.tolist() == [OK]
+    assert c.watermark == T0 + 50
+
+
+def test_a_wrong_clock_minority_is_held_then_rejected_and_never_moves_the_clock():
+    c = clock(hold_arrivals=50)
+    c.admit(np.array([T0]))
+    rejected: list[int] = []
+    t = T0
+    for k in range(40):  # 1 bad event among every 5, two years ahead (the measured attack)
+        ts = [t + 10, t + 20, T0 + TWO_YEARS + k, t + 30, t + 40]
+        a = c.admit(np.array(ts), tokens=list(range(5 * k, 5 * k + 5)))
+        assert a.verdict.tolist() == [OK, OK, HELD, OK, OK]
+        assert not a.released
+        rejected += [tok for tok, _ in a.expired]
+        t += 40
+    assert c.watermark == t  # the stream's own time, not 2015
+    assert rejected and all(tok % 5 == 2 for tok in rejected)
+    assert len(rejected) + len(c.held) == 40
+    reason = c.admit(np.array([t] * 300)).expired[0][1]
+    assert "730 days ahead of the stream's watermark" in reason and "did not confirm" in reason
+    assert not c.held and c.counts["rejected"] == 40
+
+
+def test_a_stream_resuming_after_a_pause_is_confirmed_and_released_in_time_order():
+    c = clock(confirm_min=5, confirm_share=0.8)
+    c.admit(np.array([T0]))
+    later = T0 + 3 * DAY  # beyond the 12 h future bound
+    a = c.admit(np.array([later + 30, later, later + 10]), tokens=[10, 11, 12])
+    assert a.verdict.tolist() == [HELD, HELD, HELD] and not a.released
+    b = c.admit(np.array([later + 40, later + 50]), tokens=[13, 14])
+    # The fifth arrival confirms the jump: all of them are learned now, earliest first.
+    assert b.released == [11, 12, 10, 13, 14] and b.verdict.tolist() == [HELD, HELD]
+    assert c.watermark == later + 50 and not c.held and not b.expired
+    # From here on the resumed stream flows without holding.
+    assert c.admit(np.array([later + 60])).verdict.tolist() == [OK]
+
+
+def test_too_late_and_ahead_of_the_wall_clock():
+    c = clock()
+    c.admit(np.array([T0]))
+    a = c.admit(np.array([T0 - 8 * DAY, WALL + 3600, np.nan, T0 + 1]))
+    assert a.verdict.tolist() == [LATE, REJECTED, REJECTED, OK]
+    assert "ahead of the wall clock" in a.reasons[1] and c.watermark == T0 + 1
+
+
+def test_capacity_rejects_the_oldest_held_first():
+    c = clock(hold_capacity=3, hold_arrivals=10_000)
+    c.admit(np.array([T0]))
+    far = T0 + TWO_YEARS
+    a = c.admit(
+        np.array([far, T0 + 1, far + 1, T0 + 2, far + 2, T0 + 3, far + 3]), tokens=list(range(7))
+    )
+    assert [tok for tok, _ in a.expired] == [0] and sorted(c.held) == [2, 4, 6]
+
+
+def test_state_round_trips_and_todays_policy_wins():
+    c = clock(hold_arrivals=10)
+    c.admit(np.array([T0, T0 + TWO_YEARS]), tokens=[1, 2])
+    twin = EventClock.from_state(c.state(), EventTimePolicy(hold_arrivals=3), lambda: WALL)
+    assert twin.watermark == c.watermark and twin.held == c.held
+    assert twin.policy.hold_arrivals == 3
+    nxt = np.array([T0 + 1, T0 + 2, T0 + 3])
+    assert [t for t, _ in twin.admit(nxt).expired] == [2]
+    assert c.admit(nxt).expired == []
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"allowed_lateness_s": 0}, {"max_future_skew_s": float("inf")}, {"confirm_share": 0.5}],
+)
+def test_policy_values_are_checked(bad):
+    with pytest.raises(ValueError):
+        EventTimePolicy(**bad)
