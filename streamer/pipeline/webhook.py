@@ -4,7 +4,8 @@ The track stage only calls :meth:`WebhookSender.submit`, which never waits:
 the alert goes into a bounded queue (when full it is dropped and counted),
 and a few sender tasks on the event loop deliver it. Each delivery has a
 timeout and is retried with exponential backoff on connection errors,
-timeouts, 5xx, 408 and 429; other 4xx answers are final. Every outcome is
+timeouts, 5xx, 408 and 429; other 4xx answers and any redirect (never followed,
+so a receiver cannot point the worker at another host) are final. Every outcome is
 counted (``webhook.*`` counters in ``/stats``) and failures are logged.
 
 Delivery is at least once: after a crash the restarted tracker raises the
@@ -61,10 +62,17 @@ class WebhookSettings:
 
 
 def check_url(url: str) -> str:
-    """Return ``url`` if it is an absolute http(s) URL, else raise ``ValueError``."""
+    """Return ``url`` if it is an absolute http(s) URL with a host, else raise ``ValueError``."""
+    bad = ValueError(f"webhook URL must be http(s)://host[:port]/path, got {url!r}")
+    if not isinstance(url, str) or any(c.isspace() or ord(c) < 32 for c in url):
+        raise bad
     u = urlsplit(url)
     if u.scheme not in ("http", "https") or not u.hostname:
-        raise ValueError(f"webhook URL must be http(s)://host[:port]/path, got {url!r}")
+        raise bad
+    try:
+        u.port  # noqa: B018 - urlsplit checks the port only when asked
+    except ValueError:
+        raise bad from None
     return url
 
 
@@ -155,12 +163,19 @@ class WebhookSender:
         why = ""
         for attempt in range(1, s.attempts + 1):
             try:
-                async with session.post(s.url, json=alert, headers=headers) as resp:
+                # Redirects are never followed: a receiver could otherwise point the
+                # worker at any host (another service, a cloud metadata address).
+                async with session.post(
+                    s.url, json=alert, headers=headers, allow_redirects=False
+                ) as resp:
                     await resp.read()
                     if 200 <= resp.status < 300:
                         self._count("sent")
                         return
                     why = f"HTTP {resp.status}"
+                    if 300 <= resp.status < 400:
+                        where = resp.headers.get("Location", "?")
+                        why += f" redirect to {where} (redirects are not followed)"
                     if resp.status < 500 and resp.status not in RETRY_STATUS:
                         break  # the receiver refuses this alert: retrying will not help
             except (TimeoutError, aiohttp.ClientError, OSError) as exc:

@@ -49,6 +49,18 @@ class Receiver:
         await self.runner.cleanup()
 
 
+class Redirector(Receiver):
+    """Answers every POST with a 307 to ``target`` (which keeps the method and body)."""
+
+    def __init__(self, target: str) -> None:
+        super().__init__()
+        self.target = target
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.hits += 1
+        raise web.HTTPTemporaryRedirect(self.target)
+
+
 async def _with_sender(settings: WebhookSettings, body) -> WebhookSender:
     bumped: list[tuple[str, int]] = []
     sender = WebhookSender(settings, bump=lambda k, n: bumped.append((k, n)))
@@ -124,6 +136,24 @@ def test_giving_up_is_counted_and_a_4xx_is_not_retried():
     asyncio.run(main())
 
 
+def test_a_redirect_to_another_host_is_never_followed():
+    async def main():
+        target = Receiver()
+        async with target as target_url:
+            redirector = Redirector(target_url)
+            async with redirector as url:
+
+                async def body(sender):
+                    sender.submit(alert(1))
+                    assert await sender.drain(5)
+
+                sender = await _with_sender(WebhookSettings(url, attempts=3), body)
+        assert redirector.hits == 1 and target.hits == 0
+        assert sender.stats()["failed"] == 1 and sender.stats()["retries"] == 0
+
+    asyncio.run(main())
+
+
 def test_an_unreachable_webhook_gives_up():
     async def main():
         from streamer.kafka.broker import free_port
@@ -176,7 +206,15 @@ def test_a_dead_webhook_never_slows_the_caller():
 
 def test_settings_are_checked():
     assert check_url("https://example.org/x") == "https://example.org/x"
-    for bad in ("ftp://x/y", "example.org/hook", "http:///nohost"):
+    for bad in (
+        "ftp://x/y",
+        "example.org/hook",
+        "http:///nohost",
+        "http://h:99999/x",
+        "http://h/a b",
+        "http://h/\x00",
+        "javascript:alert(1)",
+    ):
         with pytest.raises(ValueError, match="webhook URL"):
             WebhookSettings(bad)
     with pytest.raises(ValueError):
