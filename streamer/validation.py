@@ -19,6 +19,11 @@ from schemas import EVENT_SCHEMA_PATH, MAX_DATETIME
 
 DEFAULT_STREAM = "default"
 
+#: Largest event message accepted (bytes). Kafka's default message limit is
+#: 1 MB, and every stage carries the text onwards; a bigger message is cut off
+#: before it is parsed, so a hostile producer cannot make a worker hold it.
+MAX_MESSAGE_BYTES = 1024 * 1024
+
 
 @dataclass(frozen=True)
 class Event:
@@ -110,7 +115,14 @@ def validate_obj(obj: Any) -> Event:
 
 
 def validate_bytes(raw: bytes | str) -> Event:
-    """Decode UTF-8 JSON and validate it; raise :class:`InvalidEvent` with the reason."""
+    """Decode UTF-8 JSON and validate it; raise :class:`InvalidEvent` with the reason.
+
+    Any input at all ends in an :class:`Event` or an :class:`InvalidEvent`
+    (``tests/unit/streamer/test_validation_properties.py`` checks it).
+    """
+    size = len(raw) if isinstance(raw, bytes) else len(raw.encode("utf-8", "surrogatepass"))
+    if size > MAX_MESSAGE_BYTES:
+        raise InvalidEvent(f"message of {size:,} bytes is larger than {MAX_MESSAGE_BYTES:,}")
     if isinstance(raw, bytes):
         try:
             raw = raw.decode("utf-8")
@@ -122,7 +134,12 @@ def validate_bytes(raw: bytes | str) -> Event:
         obj = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise InvalidEvent(f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    return validate_obj(obj)
+    except RecursionError:
+        raise InvalidEvent("not JSON this worker can read: nested too deeply") from None
+    try:
+        return validate_obj(obj)
+    except RecursionError:  # the schema check walks nested values too
+        raise InvalidEvent("nested too deeply") from None
 
 
 def raw_text(raw: bytes | str) -> str:
