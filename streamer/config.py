@@ -159,12 +159,18 @@ class Settings:
     sink_within: float = 1.0
     #: Seconds between engine checkpoints (also written on shutdown).
     checkpoint_interval: float = 10.0
+    #: Where ``track`` checkpoints (``--checkpoints``): "" = ``<data-dir>/checkpoints/track``,
+    #: another folder, or ``clickhouse://...`` for workers on several hosts.
+    checkpoints: str = ""
     web_host: str = "127.0.0.1"
     web_port: int = DEFAULT_WEB_PORT
     log_level: str = "warning"
-    #: True when the broker was started by this process with memory storage:
-    #: Kafka offsets from an earlier run then mean nothing (topics start empty).
-    ephemeral_broker: bool = False
+    #: Which life of the broker's contents this run sees: checkpointed Kafka
+    #: offsets are used only when written in the same one. "" for a persistent
+    #: Kafka; a fresh id whenever an in-memory broker starts empty (the embedded
+    #: tansu), so a restarted ``run`` ignores offsets of a broker that is gone,
+    #: while a worker restarted under the same broker keeps them.
+    broker_epoch: str = ""
 
     @property
     def store_spec(self) -> StoreSpec:

@@ -25,6 +25,7 @@ from streamer.config import (
     Settings,
     parse_agents,
     parse_broker_url,
+    parse_store_url,
 )
 from streamer.kafka.broker import free_port
 from streamer.pipeline.alert_params import alert_settings
@@ -111,6 +112,14 @@ def add_pipeline_options(
     g.add_argument(
         "--checkpoint-interval", type=float, default=10.0, help="seconds between engine checkpoints"
     )
+    g.add_argument(
+        "--checkpoints",
+        default="",
+        metavar="DIR|URL",
+        help="where track checkpoints its state, one per partition of 'embedded': a folder "
+        "(default: <data-dir>/checkpoints/track) or clickhouse://host:9000/db, which every "
+        "track worker must reach so a partition's topics move with it",
+    )
     g.add_argument("--log-level", default="warning", help="debug, info, warning (default), error")
 
 
@@ -139,6 +148,7 @@ def settings_from_args(args: argparse.Namespace, agents: str = "all") -> Setting
         web_host=args.web_host,
         web_port=args.web_port or free_port(args.web_host),
         checkpoint_interval=args.checkpoint_interval,
+        checkpoints=_checkpoints(args.checkpoints),
         log_level=args.log_level,
     )
 
@@ -187,3 +197,18 @@ def read_from_worker_or_store(
         return from_body(body), source
     with open_store(args.store, data_dir) as store:
         return from_store(store), store.url
+
+
+def _checkpoints(value: str) -> str:
+    """``--checkpoints``: a folder or a ``clickhouse://`` URL (checked now, not at start)."""
+    if value.startswith("clickhouse://"):
+        try:
+            parse_store_url(value)
+        except ValueError as exc:
+            raise ConfigError(f"--checkpoints: {exc}") from None
+    elif value.startswith(("chdb", "kafka://")):
+        raise ConfigError(
+            "--checkpoints must be a folder or clickhouse://host:9000/db (chdb cannot be "
+            "shared between processes)"
+        )
+    return value

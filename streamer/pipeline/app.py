@@ -17,6 +17,7 @@ import faust
 from streamer.api import ApiContext, add_routes
 from streamer.config import Settings
 from streamer.pipeline.agents import embed, sink, track
+from streamer.pipeline.checkpoint import CheckpointStore
 from streamer.pipeline.context import Pipeline, Topics
 from streamer.pipeline.runtime import Runtime
 from streamer.pipeline.tracker import Tracker
@@ -88,12 +89,16 @@ class WorkerView:
 
 
 def build_pipeline(
-    settings: Settings, store: Store | None = None, tracker: Tracker | None = None
+    settings: Settings,
+    store: Store | None = None,
+    tracker: Tracker | None = None,
+    checkpoints: CheckpointStore | None = None,
 ) -> Pipeline:
     """Create the app and register the agents in ``settings.agents`` and the HTTP API.
 
     ``tracker`` replaces the default :class:`~streamer.pipeline.tracker.Tracker`
-    (tests pass one with a stand-in engine).
+    (tests pass one with a stand-in engine); ``checkpoints`` is where ``track``
+    keeps its state (default: a folder under ``--data-dir``).
     """
     if "sink" in settings.agents and store is None:
         raise ValueError("the sink agent needs a store")
@@ -108,7 +113,7 @@ def build_pipeline(
     if "embed" in settings.agents:
         embed.register(p)
     if "track" in settings.agents:
-        track.register(p, tracker)
+        track.register(p, tracker, checkpoints)
     elif settings.alert_webhook:
         log.warning("--alert-webhook is ignored: alerts are raised by the track agent")
     if "sink" in settings.agents:

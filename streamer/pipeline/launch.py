@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
+import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -18,6 +19,7 @@ from streamer.config import ALL_TOPICS, BrokerSpec, Settings
 from streamer.kafka.admin import ensure_topics, quiet_kafka_logging
 from streamer.kafka.broker import EmbeddedBroker
 from streamer.pipeline.app import build_pipeline
+from streamer.pipeline.checkpoint import CheckpointStore, LocalCheckpoints, StoreCheckpoints
 from streamer.pipeline.context import Pipeline
 from streamer.pipeline.tracker import Tracker
 from streamer.store import open_store
@@ -62,7 +64,21 @@ def pipeline_context(settings: Settings, tracker: Tracker | None = None) -> Iter
             settings = replace(
                 settings,
                 broker=BrokerSpec(False, (broker.bootstrap_servers,)),
-                ephemeral_broker=True,
+                broker_epoch=uuid.uuid4().hex,
             )
         ensure_topics(settings.broker.bootstrap_servers, ALL_TOPICS, settings.partitions)
-        yield build_pipeline(settings, store, tracker)
+        checkpoints = None
+        if "track" in settings.agents and settings.checkpoints:
+            checkpoints = open_checkpoints(settings, stack)
+        yield build_pipeline(settings, store, tracker, checkpoints)
+
+
+def open_checkpoints(settings: Settings, stack: contextlib.ExitStack) -> CheckpointStore:
+    """The ``--checkpoints`` store: a folder, or a ClickHouse server every track worker reaches."""
+    value = settings.checkpoints
+    if not value.startswith("clickhouse://"):
+        return LocalCheckpoints(Path(value))
+    store = open_store(value, settings.data_dir)
+    stack.callback(store.close)
+    store.migrate()
+    return StoreCheckpoints(store, namespace=settings.app_id)

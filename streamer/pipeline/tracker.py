@@ -14,7 +14,7 @@ import logging
 import math
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,7 +105,7 @@ class Tracker:
 
     def __init__(
         self,
-        checkpoint_dir: str | Path,
+        checkpoints: checkpoint.CheckpointStore | str | Path,
         engine: str = "topictrack",
         engine_params: dict[str, Any] | None = None,
         factories: tuple[EngineFactory, EngineRestorer] | None = None,
@@ -113,12 +113,20 @@ class Tracker:
         alert_settings: AlertSettings | None = None,
         clock: Callable[[], float] = time.time,
         event_time: EventTimePolicy | None = None,
+        broker_epoch: str = "",
     ) -> None:
         """``factories``: ``(make, restore)`` engines (default: ``workers.engines``'
         ``make_engine``/``restore_engine``; tests pass a stand-in);
         ``alert_settings``, ``event_time``: None for the defaults; ``clock``: the
         wall clock (alerts' ``created_at``, the event-time policy's future bound)."""
-        self.checkpoint_dir = Path(checkpoint_dir)
+        self.checkpoints = (
+            checkpoints
+            if isinstance(checkpoints, checkpoint.CheckpointStore)
+            else checkpoint.LocalCheckpoints(checkpoints)
+        )
+        #: Checkpointed offsets count only when written against this broker epoch
+        #: (``Settings.broker_epoch``): a fresh in-memory broker restarts at offset 0.
+        self.broker_epoch = broker_epoch
         self.engine_name = engine
         self.engine_params = dict(engine_params or {})
         self.factories: tuple[EngineFactory, EngineRestorer] = factories or (
@@ -140,83 +148,141 @@ class Tracker:
         #: stream -> token -> (event, vector) of events held until their time is confirmed
         self.held: dict[str, dict[int, tuple[dict[str, Any], np.ndarray]]] = {}
         self._next_token = 0
-        self._state = checkpoint.CheckpointState(engine=engine)
+        #: stream -> the partition of ``embedded`` its messages arrive on
+        self.partition_of: dict[str, int] = {}
+        #: partitions whose checkpoint was read (or found missing)
+        self.loaded: set[int] = set()
+        self._states: dict[int, checkpoint.CheckpointState] = {}
 
     # -- checkpoints -----------------------------------------------------
-    def load(self, keep_offsets: bool = True) -> bool:
-        """Restore engines, offsets and waiting rows from the last checkpoint, if any.
-
-        ``keep_offsets=False`` forgets the offsets covered: for a fresh
-        in-memory broker, whose topics restart at offset 0.
+    def load(self, partitions: Iterable[int] | None = None) -> bool:
+        """Restore the state of ``partitions`` of ``embedded`` (default: every saved
+        one); True when any was found. A partition is loaded at most once until
+        :meth:`drop` lets it go.
         """
-        state = checkpoint.load(self.checkpoint_dir)
-        if state is None:
+        wanted = self.checkpoints.partitions() if partitions is None else list(partitions)
+        found = False
+        for part in wanted:
+            found |= self._load_partition(int(part))
+        return found
+
+    def ensure(self, partition: int) -> None:
+        """Load ``partition``'s state before its first message is learned here."""
+        if partition not in self.loaded:
+            self._load_partition(partition)
+
+    def _load_partition(self, part: int) -> bool:
+        if part in self.loaded:
             return False
+        state = self.checkpoints.load(part)
+        self.loaded.add(part)
+        if state is None:
+            self._states[part] = checkpoint.CheckpointState(engine=self.engine_name)
+            return False
+        where = f"{self.checkpoints.url} partition {part}"
         if state.engine and state.engine != self.engine_name:
             raise checkpoint.CheckpointError(
-                f"checkpoint in {self.checkpoint_dir} is for engine {state.engine!r}, "
+                f"checkpoint in {where} is for engine {state.engine!r}, "
                 f"not {self.engine_name!r}: move it away or pass --engine {state.engine}"
             )
         _, restore = self.factories
-        self.engines = {s: restore(blob) for s, blob in state.blobs.items()}
-        self.offsets = dict(state.offsets) if keep_offsets else {}
-        self.pending = {
-            s: OrderedDict((r["event_id"], r) for r in rows) for s, rows in state.pending.items()
-        }
-        self.reclaimable = {
-            s: OrderedDict((r["event_id"], r) for r in rows)
-            for s, rows in state.reclaimable.items()
-        }
+        for s, blob in state.blobs.items():
+            self.engines[s] = restore(blob)
+            self.partition_of[s] = part
+        if state.broker_epoch == self.broker_epoch:
+            self.offsets.update(state.offsets)
+        else:
+            log.info("partition %d: checkpoint offsets are of another broker; ignored", part)
+        for s, rows in state.pending.items():
+            self.pending[s] = OrderedDict((r["event_id"], r) for r in rows)
+        for s, rows in state.reclaimable.items():
+            self.reclaimable[s] = OrderedDict((r["event_id"], r) for r in rows)
         # Today's settings, not the saved ones: --alert-params may have changed.
-        self.detectors = {
-            s: AlertDetector.restore(blob, self.alert_settings, self.clock)
-            for s, blob in state.detectors.items()
-        }
-        for s in set(self.engines) - set(self.detectors):
+        for s, blob in state.detectors.items():
+            self.detectors[s] = AlertDetector.restore(blob, self.alert_settings, self.clock)
+        for s in set(state.blobs) - set(state.detectors):
             log.warning("stream %r: checkpoint has no alert state; alerting starts afresh", s)
-        self.clocks = {
-            s: EventClock.from_state(c, self.event_time, self.clock)
-            for s, c in state.clocks.items()
-        }
-        for s, eng in self.engines.items():
+        for s, c in state.clocks.items():
+            self.clocks[s] = EventClock.from_state(c, self.event_time, self.clock)
+        for s in state.blobs:
+            eng = self.engines[s]
             if s not in self.clocks and math.isfinite(eng.last_ts):
                 # A checkpoint from before the event-time policy: the engine's clock is it.
-                self.clocks[s] = self.clock_for(s)
-                self.clocks[s].watermark = float(eng.last_ts)
-        self.held = {
-            s: {
+                self.clock_for(s).watermark = float(eng.last_ts)
+        for s, rows in state.held.items():
+            self.held[s] = {
                 int(r["token"]): (r["event"], decode_vectors(r["vector"], 1, r["dim"])[0])
                 for r in rows
             }
-            for s, rows in state.held.items()
-        }
-        tokens = [t for h in self.held.values() for t in h]
-        self._next_token = max(tokens, default=-1) + 1
-        self._state = state
+            self._next_token = max([self._next_token, *(t + 1 for t in self.held[s])])
+        self._states[part] = state
         log.info(
-            "restored %d stream(s) from checkpoint generation %d",
-            len(self.engines),
+            "restored %d stream(s) of partition %d from %s, generation %d",
+            len(state.blobs),
+            part,
+            self.checkpoints.url,
             state.generation,
         )
         return True
 
-    def save(self) -> int:
-        """Write a checkpoint of every engine and the offsets covered; return its generation."""
-        self._state.engine = self.engine_name
-        self._state.blobs = {s: e.snapshot() for s, e in self.engines.items()}
-        self._state.offsets = dict(self.offsets)
-        self._state.pending = {s: list(p.values()) for s, p in self.pending.items()}
-        self._state.reclaimable = {s: list(p.values()) for s, p in self.reclaimable.items()}
-        self._state.detectors = {s: d.snapshot() for s, d in self.detectors.items()}
-        self._state.clocks = {s: c.state() for s, c in self.clocks.items()}
-        self._state.held = {
+    def save(self, partitions: Iterable[int] | None = None) -> int:
+        """Checkpoint ``partitions`` (default: every one held here) with the offsets
+        they cover; return the newest generation written."""
+        parts = sorted(self.owned() if partitions is None else set(partitions))
+        newest = 0
+        for part in parts:
+            newest = max(newest, self._save_partition(part))
+        return newest
+
+    def _save_partition(self, part: int) -> int:
+        streams = [s for s, p in self.partition_of.items() if p == part]
+        state = self._states.setdefault(part, checkpoint.CheckpointState())
+        state.engine = self.engine_name
+        state.broker_epoch = self.broker_epoch
+        state.blobs = {s: self.engines[s].snapshot() for s in streams if s in self.engines}
+        state.offsets = {k: v for k, v in self.offsets.items() if _partition_of_key(k) == part}
+        state.pending = {s: list(self.pending[s].values()) for s in streams if s in self.pending}
+        state.reclaimable = {
+            s: list(self.reclaimable[s].values()) for s in streams if s in self.reclaimable
+        }
+        state.detectors = {s: self.detectors[s].snapshot() for s in streams if s in self.detectors}
+        state.clocks = {s: self.clocks[s].state() for s in streams if s in self.clocks}
+        state.held = {
             s: [
                 {"token": t, "event": ev, "dim": len(x), "vector": encode_vectors(x[None, :])}
-                for t, (ev, x) in h.items()
+                for t, (ev, x) in self.held[s].items()
             ]
-            for s, h in self.held.items()
+            for s in streams
+            if s in self.held
         }
-        return checkpoint.save(self.checkpoint_dir, self._state)
+        return self.checkpoints.save(part, state)
+
+    def owned(self) -> set[int]:
+        """Partitions whose state this tracker holds (loaded, or learned from)."""
+        return self.loaded | set(self.partition_of.values())
+
+    def drop(self, partitions: Iterable[int]) -> list[str]:
+        """Forget ``partitions``' streams and offsets (another worker owns them now);
+        return the streams dropped. Save them first when their work must be kept."""
+        parts = set(partitions)
+        gone = [s for s, p in self.partition_of.items() if p in parts]
+        for s in gone:
+            for table in (
+                self.engines,
+                self.pending,
+                self.reclaimable,
+                self.detectors,
+                self.clocks,
+                self.held,
+                self.partition_of,
+            ):
+                table.pop(s, None)
+        for k in [k for k in self.offsets if _partition_of_key(k) in parts]:
+            del self.offsets[k]
+        self.loaded -= parts
+        for part in parts:
+            self._states.pop(part, None)
+        return gone
 
     # -- alerts ------------------------------------------------------------
     def detector_for(self, stream: str) -> AlertDetector:
@@ -309,9 +375,12 @@ class Tracker:
         vectors = np.concatenate([batch.vectors[ok], again])
         return events, vectors, [batch.events[i] for i in late], batch.vectors[late]
 
-    def learn(self, batch: EmbeddedBatch) -> TrackOutput:
-        """Assign one batch of one stream; return the rows to publish. CPU-bound."""
+    def learn(self, batch: EmbeddedBatch, partition: int = 0) -> TrackOutput:
+        """Assign one batch of one stream, from ``partition`` of ``embedded``; return the
+        rows to publish. CPU-bound."""
         stream = batch.stream
+        self.ensure(partition)
+        self.partition_of[stream] = partition
         n, dim = batch.vectors.shape
         out = TrackOutput(stream=stream)
         if n == 0:
@@ -409,3 +478,8 @@ def _assignment_rows(
             }
         )
     return rows
+
+
+def _partition_of_key(key: str) -> int:
+    """The partition of an offsets key ``"topic:partition"``."""
+    return int(key.rsplit(":", 1)[1])

@@ -175,4 +175,18 @@ DEAD_LETTERS = Table(
     now_column="received_at",
 )
 
-TABLES: dict[str, Table] = {t.name: t for t in (EVENTS, TOPICS, ALERTS, DEAD_LETTERS)}
+TRACK_CHECKPOINTS = Table(
+    "track_checkpoints",
+    (
+        ("namespace", "str"),
+        ("kafka_partition", "int"),
+        ("generation", "int"),
+        ("saved_at", "datetime"),
+        ("state", "str"),
+    ),
+    now_column="saved_at",
+)
+
+TABLES: dict[str, Table] = {
+    t.name: t for t in (EVENTS, TOPICS, ALERTS, DEAD_LETTERS, TRACK_CHECKPOINTS)
+}

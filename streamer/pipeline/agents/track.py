@@ -20,9 +20,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from streamer.config import ConfigError
+from streamer.config import TOPIC_EMBEDDED, ConfigError
 from streamer.pipeline.agents.acks import Held
 from streamer.pipeline.alert_params import alert_settings
+from streamer.pipeline.checkpoint import CheckpointStore, LocalCheckpoints
 from streamer.pipeline.codec import (
     CodecError,
     EmbeddedBatch,
@@ -38,14 +39,21 @@ from streamer.pipeline.webhook import WebhookSender, WebhookSettings
 log = logging.getLogger(__name__)
 
 
-def register(p: Pipeline, tracker: Tracker | None = None) -> Tracker:
-    """Add the ``track`` agent to the pipeline's app; return its :class:`Tracker`."""
+def register(
+    p: Pipeline, tracker: Tracker | None = None, checkpoints: CheckpointStore | None = None
+) -> Tracker:
+    """Add the ``track`` agent to the pipeline's app; return its :class:`Tracker`.
+
+    ``checkpoints``: where partitions' state is kept (default: a folder under
+    ``--data-dir``); every track worker of a pipeline must reach the same one.
+    """
     s = p.settings
     tracker = tracker or Tracker(
-        p.data_dir / "checkpoints" / "track",
+        checkpoints or LocalCheckpoints(p.data_dir / "checkpoints" / "track"),
         engine=s.engine,
         engine_params=s.engine_params,
         alert_settings=alert_settings(s.alert_params),
+        broker_epoch=s.broker_epoch,
     )
     # Engines are plain Python objects touched by one thread at a time: this one.
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="track-engine")
@@ -57,9 +65,9 @@ def register(p: Pipeline, tracker: Tracker | None = None) -> Tracker:
         tracker.factories[0](s.engine, dim=8, **s.engine_params)
     except (ValueError, TypeError) as exc:
         raise ConfigError(f"--engine {s.engine} --engine-params {s.engine_params}: {exc}") from exc
-    # Restore before the worker starts consuming, so no message races the load.
-    tracker.load(keep_offsets=not s.ephemeral_broker)
-    _publish_summaries(p, tracker)
+    # A partition's state is restored when Kafka assigns the partition here, before
+    # its messages are fetched; the worker is not ready until the first assignment.
+    p.runtime.starting.add("checkpoints")
     if s.alert_webhook:
         _start_webhook(p, s.alert_webhook)
 
@@ -122,6 +130,35 @@ def register(p: Pipeline, tracker: Tracker | None = None) -> Tracker:
                     len(held),
                 )
 
+    async def on_assigned(app: Any, assigned: set[Any], **_: Any) -> None:
+        """Take over the assigned partitions' state; let go of the others."""
+        parts = {tp.partition for tp in assigned if tp.topic == TOPIC_EMBEDDED}
+        try:
+            async with lock:
+                lost = tracker.owned() - parts
+                if lost:
+                    # Saved at revocation (or lost with a dead session): another
+                    # worker continues them from the shared checkpoints.
+                    dropped = tracker.drop(lost)
+                    for stream in dropped:
+                        p.runtime.topics.pop(stream, None)
+                    log.info("track: partitions %s moved away (%d streams)", lost, len(dropped))
+                await asyncio.wrap_future(pool.submit(tracker.load, parts))
+                _publish_summaries(p, tracker)
+        except Exception as exc:
+            log.exception("track: cannot restore the state of partitions %s", sorted(parts))
+            p.fail(f"cannot restore track state from {tracker.checkpoints.url}: {exc!r}")
+        finally:
+            p.runtime.starting.discard("checkpoints")
+
+    async def on_revoked(app: Any, revoked: set[Any], **_: Any) -> None:
+        """Checkpoint before Kafka hands partitions to another worker."""
+        if any(tp.topic == TOPIC_EMBEDDED for tp in revoked):
+            await checkpoint()
+
+    p.app.on_partitions_assigned.connect(on_assigned)
+    p.app.on_partitions_revoked.connect(on_revoked)
+
     @p.app.timer(interval=s.checkpoint_interval)
     async def idle_checkpoint() -> None:
         # When input pauses no batch comes to trigger the checkpoint.
@@ -135,9 +172,14 @@ def register(p: Pipeline, tracker: Tracker | None = None) -> Tracker:
 async def _decode(
     p: Pipeline, tracker: Tracker, events: list[Any]
 ) -> list[tuple[EmbeddedBatch, Any]]:
-    """Decode ``embedded`` messages, skipping those the restored checkpoint covers."""
+    """Decode ``embedded`` messages, skipping those the restored checkpoint covers
+    and those of partitions no longer assigned here (another worker owns them now)."""
     batches = []
+    assigned = p.app.consumer.assignment()
     for ev in events:
+        if ev.message.tp not in assigned:
+            p.runtime.bump("track.skipped_unassigned")
+            continue
         m = ev.message
         if tracker.covered(m.topic, m.partition, m.offset):
             p.runtime.bump("track.skipped_covered")
@@ -157,7 +199,7 @@ def _learn(
     outs: list[tuple[TrackOutput | Exception, Any]] = []
     for batch, ev in batches:
         try:
-            outs.append((tracker.learn(batch), ev))
+            outs.append((tracker.learn(batch, ev.message.partition), ev))
         except Exception as exc:
             log.exception("track: learning a batch of %d docs failed", len(batch))
             outs.append((exc, ev))

@@ -54,7 +54,7 @@ def test_checkpoint_round_trip_and_offsets(tmp_path, stand_in_factories):
     tr.mark("embedded", 0, 5)
     gen = tr.save()
     assert gen == 1 and tr.save() == 2
-    assert len(list(tmp_path.glob("engine-*.bin"))) == 1
+    assert len(list((tmp_path / "p0").glob("engine-*.bin"))) == 1
 
     again = Tracker(tmp_path, engine="stand-in", factories=stand_in_factories)
     assert again.load()
@@ -66,14 +66,16 @@ def test_checkpoint_round_trip_and_offsets(tmp_path, stand_in_factories):
     assert {r["event_id"] for r in late} == {"d2", "d3"}
     assert next(r for r in late if r["event_id"] == "d2")["text"] == "text 2"
 
-    fresh = Tracker(tmp_path, engine="stand-in", factories=stand_in_factories)
-    fresh.load(keep_offsets=False)
+    fresh = Tracker(tmp_path, engine="stand-in", factories=stand_in_factories, broker_epoch="b2")
+    assert fresh.load() and list(fresh.pending["s"]) == ["d2"]
     assert not fresh.covered("embedded", 0, 0)
 
 
 def test_checkpoint_for_another_engine_is_refused(tmp_path, stand_in_factories):
-    Tracker(tmp_path, engine="a", factories=stand_in_factories).save()
-    with pytest.raises(CheckpointError):
+    tr = Tracker(tmp_path, engine="a", factories=stand_in_factories)
+    tr.learn(batch([A]))
+    tr.save()
+    with pytest.raises(CheckpointError, match="for engine 'a'"):
         Tracker(tmp_path, engine="b", factories=stand_in_factories).load()
 
 
@@ -81,7 +83,7 @@ def test_corrupt_snapshot_detected(tmp_path, stand_in_factories):
     tr = Tracker(tmp_path, factories=stand_in_factories)
     tr.learn(batch([A]))
     tr.save()
-    blob = next(tmp_path.glob("engine-*.bin"))
+    blob = next((tmp_path / "p0").glob("engine-*.bin"))
     blob.write_bytes(blob.read_bytes() + b"x")
     with pytest.raises(CheckpointError):
         Tracker(tmp_path, factories=stand_in_factories).load()
@@ -139,3 +141,42 @@ def test_a_taken_back_document_is_rewritten_with_a_higher_version(tmp_path, stan
     assert [(r["topic_id"], r["version"]) for r in out.assignments if r["event_id"] == "d0"] == [
         (9, 2)
     ]
+
+
+def test_state_moves_with_its_partition_between_trackers(tmp_path, stand_in_factories):
+    """Two track workers share one checkpoint store: a partition's streams follow it."""
+    one = Tracker(tmp_path, engine="stand-in", factories=stand_in_factories)
+    one.learn(batch([A, A, A], stream="x"), partition=0)
+    one.learn(batch([B, B], stream="y"), partition=1)
+    one.mark("embedded", 0, 4)
+    one.mark("embedded", 1, 9)
+    one.save([1])
+    assert one.drop([1]) == ["y"] and set(one.engines) == {"x"}
+    assert not one.covered("embedded", 1, 9) and one.covered("embedded", 0, 4)
+
+    two = Tracker(tmp_path, engine="stand-in", factories=stand_in_factories)
+    two.ensure(1)  # partition 1 was assigned to this worker
+    assert set(two.engines) == {"y"} and two.partition_of == {"y": 1}
+    assert two.covered("embedded", 1, 9) and not two.covered("embedded", 0, 0)
+    # The stream continues with its topics: the next post joins topic 0, no rebirth.
+    out = two.learn(batch([B], start=2, stream="y"), partition=1)
+    assert [r["topic_id"] for r in out.assignments] == [0]
+    assert two.engines["y"].sizes == [3]
+    assert two.save() == 2  # partition 1's second generation
+
+
+def test_a_checkpoint_from_before_partitions_loads_as_partition_0(tmp_path, stand_in_factories):
+    from streamer.pipeline import checkpoint
+
+    tr = Tracker(tmp_path / "new", engine="stand-in", factories=stand_in_factories)
+    tr.learn(batch([A, A]))
+    tr.mark("embedded", 0, 3)
+    tr.save()
+    state = checkpoint.load(tmp_path / "new" / "p0")
+    checkpoint.save(tmp_path / "old", state)  # the old layout: files in the root
+    old = Tracker(tmp_path / "old", engine="stand-in", factories=stand_in_factories)
+    assert old.checkpoints.partitions() == [0] and old.load()
+    assert old.covered("embedded", 0, 3) and set(old.engines) == {"s"}
+    old.save()
+    assert not (tmp_path / "old" / "state.json").exists()
+    assert (tmp_path / "old" / "p0" / "state.json").exists()

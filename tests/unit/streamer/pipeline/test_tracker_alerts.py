@@ -95,9 +95,9 @@ def test_old_checkpoint_without_alert_state_starts_alerting_afresh(tmp_path, cap
     for b in _batches()[:3]:
         tr.learn(b)
     tr.save()
-    state = checkpoint.load(tmp_path)
+    state = checkpoint.load(tmp_path / "p0")
     state.detectors = {}  # as written before alerts existed
-    checkpoint.save(tmp_path, state)
+    checkpoint.save(tmp_path / "p0", state)
     tr2 = _tracker(tmp_path)
     with caplog.at_level(logging.WARNING):
         assert tr2.load()
