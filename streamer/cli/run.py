@@ -1,9 +1,11 @@
-"""``topictrack run``: the whole pipeline in this process, consuming until Ctrl-C.
+"""``topictrack run``: the whole pipeline on this machine, consuming until Ctrl-C.
 
-Starts the embedded broker (unless ``--broker kafka://...``), opens and
-migrates the store, runs embed → track → sink with the HTTP API, and shows
-the live topic table. Send events with ``topictrack produce FILE`` from
-another terminal (it finds this run's broker through ``--data-dir``).
+Starts the embedded broker (unless ``--broker kafka://...``), then a worker
+process that opens and migrates the store, runs embed → track → sink with the
+HTTP API, and shows the live topic table. The worker is supervised: if it
+dies it is restarted while the broker and the events it holds live on. Send
+events with ``topictrack produce FILE`` from another terminal (it finds this
+run's broker through ``--data-dir``).
 """
 
 from __future__ import annotations
@@ -13,10 +15,17 @@ import asyncio
 import contextlib
 import sys
 import time
+import uuid
+from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from streamer.cli.live_table import LiveTable, alerts_table, topics_table, view
 from streamer.cli.options import add_pipeline_options, settings_from_args, setup_logging
+from streamer.config import Settings
+from streamer.discovery import write_runtime_file
+from streamer.kafka.broker import EmbeddedBroker, check_port_free
+from streamer.pipeline.supervisor import exit_code, supervise
 from streamer.store import topic_queries
 
 if TYPE_CHECKING:  # Faust loads with the pipeline, in run(), not at `topictrack --help`
@@ -71,25 +80,74 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     add_pipeline_options(p)
     p.add_argument("--no-table", action="store_true", help="do not draw the live topic table")
+    # Set by the supervising `run` on the worker it starts: not for users.
+    p.add_argument("--supervised", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--broker-epoch", default="", help=argparse.SUPPRESS)
     return p
 
 
 def run(args: argparse.Namespace) -> int:
+    setup_logging(args.log_level)
+    settings = settings_from_args(args)  # bad options fail here, before anything starts
+    if args.supervised:
+        return run_worker(args, settings)
+    return run_supervisor(args, settings)
+
+
+def run_supervisor(args: argparse.Namespace, settings: Settings) -> int:
+    """Start the broker (if embedded) here, and the worker as a supervised child process."""
+    data_dir = Path(settings.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    check_port_free(settings.web_host, settings.web_port)  # not five failed restarts later
+    with contextlib.ExitStack() as stack:
+        epoch = ""
+        broker_url = args.broker
+        if settings.broker.embedded:
+            broker = stack.enter_context(EmbeddedBroker(log_path=data_dir / "tansu.log"))
+            broker_url, epoch = broker.url, uuid.uuid4().hex
+        record = write_runtime_file(
+            data_dir,
+            {
+                "app_id": "topictrack-run",
+                "agents": [],
+                "broker": broker_url.removeprefix("kafka://"),
+                "started_at": time.time(),
+            },
+        )
+        stack.callback(record.unlink, missing_ok=True)
+        print(
+            f"topictrack run: broker {broker_url.removeprefix('kafka://')}, store "
+            f"{settings.store_spec.display() if 'sink' in settings.agents else '-'}, API "
+            f"http://{settings.web_host}:{settings.web_port}; send events with `topictrack "
+            f"produce FILE --data-dir {settings.data_dir}`; Ctrl-C stops",
+            file=sys.stderr,
+        )
+        command = [
+            sys.executable,
+            "-m",
+            "streamer.cli",
+            *args.argv,
+            # Later values win: the child uses this broker, this epoch and port.
+            "--broker",
+            broker_url,
+            "--broker-epoch",
+            epoch,
+            "--web-port",
+            str(settings.web_port),
+            "--supervised",
+        ]
+        return exit_code(supervise(command))
+
+
+def run_worker(args: argparse.Namespace, settings: Settings) -> int:
+    """The supervised worker: every stage, the HTTP API and the live table."""
     from streamer.pipeline.launch import pipeline_context
     from streamer.pipeline.worker import run_pipeline
 
-    setup_logging(args.log_level)
-    settings = settings_from_args(args)
+    settings = replace(settings, broker_epoch=args.broker_epoch)
 
     async def controller(p: Pipeline, stop: object) -> None:
         await live_table_loop(p)
 
     with pipeline_context(settings) as p:
-        print(
-            f"topictrack run: broker {p.settings.broker.bootstrap_servers}, "
-            f"store {p.store.url if p.store else '-'}, API http://{settings.web_host}:"
-            f"{settings.web_port}; send events with `topictrack produce FILE "
-            f"--data-dir {settings.data_dir}`; Ctrl-C stops",
-            file=sys.stderr,
-        )
         return run_pipeline(p, None if args.no_table else controller)

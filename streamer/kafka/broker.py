@@ -58,6 +58,19 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(s.getsockname()[1])
 
 
+def check_port_free(host: str, port: int) -> None:
+    """Fail early, with a hint, if the HTTP API port is taken."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            raise SystemExit(
+                f"HTTP API port {host}:{port} is in use ({exc.strerror}); "
+                "is another topictrack worker running? pass --web-port"
+            ) from None
+
+
 def kafka_api_versions_ok(host: str, port: int, timeout: float = 1.0) -> bool:
     """True when ``host:port`` answers a Kafka ApiVersions v0 request without error."""
     client_id = b"topictrack-probe"

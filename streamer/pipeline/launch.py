@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -17,7 +16,7 @@ from pathlib import Path
 
 from streamer.config import ALL_TOPICS, BrokerSpec, Settings
 from streamer.kafka.admin import ensure_topics, quiet_kafka_logging
-from streamer.kafka.broker import EmbeddedBroker
+from streamer.kafka.broker import EmbeddedBroker, check_port_free
 from streamer.pipeline.app import build_pipeline
 from streamer.pipeline.checkpoint import CheckpointStore, LocalCheckpoints, StoreCheckpoints
 from streamer.pipeline.context import Pipeline
@@ -25,19 +24,6 @@ from streamer.pipeline.tracker import Tracker
 from streamer.store import open_store
 
 log = logging.getLogger(__name__)
-
-
-def check_port_free(host: str, port: int) -> None:
-    """Fail early, with a hint, if the HTTP API port is taken."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind((host, port))
-        except OSError as exc:
-            raise SystemExit(
-                f"HTTP API port {host}:{port} is in use ({exc.strerror}); "
-                "is another topictrack worker running? pass --web-port"
-            ) from None
 
 
 @contextlib.contextmanager
