@@ -151,13 +151,6 @@ class TrendCounter:
         self.counts[r] = 0
         self.free.append(r)
 
-    def forget(self, topic_id: int) -> None:
-        """Release a topic's row (archived topics)."""
-        r = self.row.pop(topic_id, None)
-        if r is not None:
-            self.counts[r] = 0
-            self.free.append(r)
-
     def state(self) -> dict[str, Any]:
         """The counts as plain data (for checkpoints): settings, newest bucket, rows in use."""
         ids = list(self.row)
