@@ -76,7 +76,49 @@ def _few_rows_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 class TopicTrackEngine:
-    """Online topic engine over L2-normalised embeddings (see module docstring)."""
+    """Online topic engine over L2-normalised embeddings (see module docstring).
+
+    The design and the measured reasons for its defaults are in
+    ``docs/engine.md``.
+
+    Parameters
+    ----------
+    dim
+        Embedding dimension of the model feeding it.
+    config
+        Its settings; :class:`~workers.engine_config.EngineConfig` defaults
+        when omitted.
+
+    Examples
+    --------
+    Five posts that agree give birth to a topic; later posts join it:
+
+    >>> import numpy as np
+    >>> from workers import TopicTrackEngine
+    >>> rng = np.random.default_rng(7)
+    >>> story = rng.standard_normal(384)
+    >>> def posts(n):
+    ...     x = story + 0.5 * rng.standard_normal((n, 384))
+    ...     return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    >>> engine = TopicTrackEngine(dim=384)
+    >>> first = engine.learn_many(posts(5), 60.0 * np.arange(5), ["bridge closed"] * 5)
+    >>> [(e.kind, e.topic_id) for e in first.lineage], first.topic_ids.tolist()
+    ([('born', 1)], [1, 1, 1, 1, 1])
+    >>> later = engine.learn_many(posts(3), np.full(3, 600.0), ["bridge reopens"] * 3)
+    >>> later.topic_ids.tolist(), bool((later.similarity > 0.5).all())
+    ([1, 1, 1], True)
+
+    A snapshot restores to an engine that carries on exactly as the original:
+
+    >>> twin = TopicTrackEngine.restore(engine.snapshot())
+    >>> x, ts = posts(4), np.full(4, 900.0)
+    >>> a = engine.learn_many(x, ts, ["bridge"] * 4)
+    >>> b = twin.learn_many(x, ts, ["bridge"] * 4)
+    >>> np.array_equal(a.topk_probs, b.topk_probs), twin.topic(1).size == engine.topic(1).size
+    (True, True)
+    >>> engine.predict_many(posts(2)).topic_ids.tolist()  # assign without learning
+    [1, 1]
+    """
 
     name = "topictrack"
 
