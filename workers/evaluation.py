@@ -3,7 +3,7 @@
 Pure compute: the caller hands in embeddings (cached on disk by
 :mod:`workers.embedding_cache`) and this module feeds the engine in event-time
 order, in micro-batches, recording each document's topic *when it was
-processed*, then computes the yardsticks of DESIGN.md.
+processed*, then computes the yardsticks described in ``docs/evaluation.md``.
 """
 
 from __future__ import annotations
@@ -179,10 +179,11 @@ def replay(
 ) -> Replay:
     """Feed the engine in micro-batches, in order, and time only the engine.
 
-    Tokenising is done beforehand (the pipeline does it in the scale-out
-    embed stage), so ``engine_seconds`` is the single-writer track stage's
-    own cost. Time is CPU time of this process, which the other processes of
-    a shared machine do not inflate. ``on_batch(start, stop, result, pred)``
+    ``terms`` are tokenised beforehand (once per stream), so
+    ``engine_seconds`` leaves tokenising out; the live ``track`` stage passes
+    no terms and its engine tokenises each batch itself. Time is CPU time of
+    this process, which the other processes of a shared machine do not
+    inflate. ``on_batch(start, stop, result, pred)``
     sees every batch after it was processed (alerting runs there).
     """
     n = len(stream)
