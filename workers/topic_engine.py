@@ -176,6 +176,12 @@ class TopicTrackEngine:
             timing); ``None``: tokenised here with
             :func:`workers.tokenize.tokenize_many` (the pipeline's ``track``
             stage passes none).
+
+        Returns
+        -------
+        BatchResult
+            Each post's topic (``UNASSIGNED`` while it waits in the buffer),
+            top-k, late assignments, changed topics and lineage.
         """
         with single_threaded_blas():
             return self._learn_many(embeddings, ts, texts, doc_ids, terms)
