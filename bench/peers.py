@@ -1,7 +1,7 @@
 """Side-by-side: our topic engine against the online clusterers a user could pick instead.
 
 Every method sees the same labeled stream in event-time order, the same cached
-sentence embeddings and the same yardsticks (DESIGN.md, "Quality yardsticks"),
+sentence embeddings and the same yardsticks (``docs/evaluation.md``),
 computed on the topic each document got *when it was processed*:
 
 - ``topictrack``: our engine, default settings, replayed in micro-batches of

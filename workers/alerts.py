@@ -57,6 +57,16 @@ class AlertSettings:
     aftershock, the second fire) show on the trending board; measured on
     CrisisLexT26, every burst of an already-announced topic was such a wave
     or an older topic's tail absorbing another story's start.
+
+    Examples
+    --------
+    >>> from workers import AlertSettings
+    >>> AlertSettings().new_min_docs, AlertSettings(new_min_docs=5).new_min_docs
+    (10, 5)
+    >>> AlertSettings(burst_score=2.0)  # re-arming needs a lower score than firing
+    Traceback (most recent call last):
+    ...
+    ValueError: burst_rearm_score must be below burst_score (hysteresis)
     """
 
     new_min_docs: int = 10
@@ -102,7 +112,20 @@ class Alert:
     """One alert, as published to Kafka ``alerts``, ClickHouse and webhooks.
 
     Matches ``schemas/alert.schema.json``. Times are epoch seconds; all but
-    ``created_at`` (wall clock) are event time.
+    ``created_at`` (wall clock) are event time. ``score`` is posts per hour
+    since birth for ``new``, the Poisson z-score for ``burst``.
+
+    Examples
+    --------
+    >>> from workers import Alert
+    >>> alert = Alert(
+    ...     alert_id="a1", stream="default", topic_id=3, kind="new", score=12.5,
+    ...     window_start=1_700_000_000.0, window_end=1_700_003_600.0,
+    ...     first_seen=1_700_000_000.0, size=12, keywords=["flood", "river"],
+    ...     label="flood · river", examples=["River floods the old town"], created_at=0.0,
+    ... )
+    >>> sorted(alert.to_dict())[:4], alert.to_dict()["extra"]
+    (['alert_id', 'created_at', 'examples', 'extra'], {})
     """
 
     alert_id: str
@@ -125,7 +148,42 @@ class Alert:
 
 
 class AlertDetector:
-    """Per-stream alert state machine (pure: no I/O)."""
+    """Per-stream alert state machine (pure: no I/O).
+
+    Parameters
+    ----------
+    stream
+        The stream key its alerts carry (and their ids are made from).
+    settings
+        When alerts fire; :class:`AlertSettings` defaults when omitted.
+    clock
+        Wall clock for ``created_at`` only; every decision uses event time.
+
+    Examples
+    --------
+    A story that reaches five posts on its first day raises a ``new`` alert
+    (with ``new_min_docs=5``), once:
+
+    >>> import numpy as np
+    >>> from workers import AlertDetector, AlertSettings, TopicTrackEngine
+    >>> rng = np.random.default_rng(5)
+    >>> story = rng.standard_normal(384)
+    >>> def posts(n):
+    ...     x = story + 0.5 * rng.standard_normal((n, 384))
+    ...     return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    >>> engine = TopicTrackEngine(dim=384)
+    >>> detector = AlertDetector(settings=AlertSettings(new_min_docs=5), clock=lambda: 0.0)
+    >>> alerts = []
+    >>> for hour in range(3):
+    ...     ts = 3600.0 * hour + 60.0 * np.arange(3)
+    ...     result = engine.learn_many(posts(3), ts, ["levee breach downtown"] * 3)
+    ...     alerts += detector.observe(engine, result, ts)
+    >>> [(a.kind, a.topic_id, a.size, a.label) for a in alerts]
+    [('new', 1, 6, 'levee · breach · downtown')]
+    >>> restored = AlertDetector.restore(detector.snapshot(), clock=lambda: 0.0)
+    >>> restored.alerted == detector.alerted
+    True
+    """
 
     def __init__(
         self,

@@ -10,7 +10,10 @@ refreshes its centroid from them.
 
 from __future__ import annotations
 
+import pickle
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from river import drift
@@ -52,6 +55,17 @@ class DriftMonitor:
 
     def reset(self, topic_id: int) -> None:
         self.detectors.pop(topic_id, None)
+
+    def state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """The detectors, pickled: river keeps their windows in Python objects.
+
+        Only load snapshots you wrote (pickle runs code on load).
+        """
+        return {"pickle": np.frombuffer(pickle.dumps(self.detectors), dtype=np.uint8)}, {}
+
+    def load(self, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> None:
+        """Replace the detectors with :meth:`state` output."""
+        self.detectors = pickle.loads(arrays["pickle"].tobytes())
 
 
 @dataclass

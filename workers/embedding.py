@@ -50,8 +50,9 @@ class Embedder:
     device:
         ``auto`` (CUDA when available), ``cpu``, ``cuda`` or ``cuda:N``.
     batch_size:
-        Texts per forward pass. On 2 CPU cores 16-64 measured best; larger
-        batches were slower (DESIGN facts). On a GPU use 256 or more.
+        Texts per forward pass. On 2 CPU cores 16-64 measured best (70-110
+        tweets/s with all-MiniLM-L6-v2, torch fp32); larger batches were
+        slower. On a GPU use 256 or more.
     max_tokens:
         Truncation length in word pieces.
     """

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sys
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
+
+from workers.progress import ProgressReport
 
 #: Rows embedded between two saves of the cache: bounds the work lost on Ctrl-C.
 SAVE_EVERY = 2048
@@ -62,13 +62,6 @@ def cache_key(model_name: str, max_tokens: int, digest: str) -> str:
     return f"{model_fingerprint(model_name)}-t{max_tokens}-{digest}"
 
 
-def _progress(done: int, total: int, started: float) -> None:
-    rate = done / max(time.perf_counter() - started, 1e-9)
-    eta = (total - done) / rate if rate > 0 else float("inf")
-    sys.stderr.write(f"\rembedding {done}/{total} docs  {rate:,.0f} docs/s  eta {eta:,.0f}s   ")
-    sys.stderr.flush()
-
-
 def cached_embeddings(
     texts: Sequence[str],
     encode: Callable[[Sequence[str]], np.ndarray],
@@ -86,6 +79,9 @@ def cached_embeddings(
         Function from a list of texts to a float32 matrix (e.g. ``Embedder.encode``).
     key:
         From :func:`cache_key`.
+    progress:
+        Report progress on stderr (:class:`~workers.progress.ProgressReport`)
+        while embedding what is missing.
     """
     cache_dir = cache_dir or default_cache_dir()
     cache_dir.mkdir(parents=True, exist_ok=True)
@@ -96,20 +92,17 @@ def cached_embeddings(
         return have[:n]
     parts = [have] if have is not None else []
     done = 0 if have is None else len(have)
-    started = time.perf_counter()
     first = done
-    while done < n:
-        stop = min(n, done + SAVE_EVERY)
-        parts.append(encode(list(texts[done:stop])))
-        done = stop
-        merged = np.concatenate(parts)
-        parts = [merged]
-        # Write-then-rename so a crash never leaves a truncated cache file.
-        tmp = path.with_suffix(".tmp.npy")
-        np.save(tmp, merged)
-        os.replace(tmp, path)
-        if progress:
-            _progress(done - first, n - first, started)
-    if progress and n > first:
-        sys.stderr.write("\n")
+    with ProgressReport("embedding", n - first, enabled=progress) as report:
+        while done < n:
+            stop = min(n, done + SAVE_EVERY)
+            parts.append(encode(list(texts[done:stop])))
+            done = stop
+            merged = np.concatenate(parts)
+            parts = [merged]
+            # Write-then-rename so a crash never leaves a truncated cache file.
+            tmp = path.with_suffix(".tmp.npy")
+            np.save(tmp, merged)
+            os.replace(tmp, path)
+            report.update(done - first)
     return parts[0][:n]

@@ -16,7 +16,24 @@ class EngineConfig:
     """Parameters of :class:`workers.topic_engine.TopicTrackEngine`.
 
     Similarities are cosines between L2-normalised sentence embeddings.
-    Times are event-time seconds.
+    Times are event-time seconds. Each field's comment gives the reason for
+    its default; ``docs/engine.md`` what was measured with them.
+
+    Examples
+    --------
+    >>> from workers import EngineConfig
+    >>> EngineConfig().assign_threshold, EngineConfig().min_topic_size
+    (0.35, 5)
+    >>> EngineConfig.from_dict({"min_topic_size": 3, "half_life_s": 3600}).min_topic_size
+    3
+    >>> EngineConfig.from_dict({"thresold": 0.5})
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown engine setting(s) ['thresold']; known: [...]
+    >>> EngineConfig(assign_threshold=1.5)
+    Traceback (most recent call last):
+    ...
+    ValueError: assign_threshold must be a cosine in [-1, 1], got 1.5
     """
 
     #: A document joins its nearest live topic when its cosine to the topic's
@@ -162,6 +179,7 @@ class EngineConfig:
             )
 
     def to_dict(self) -> dict[str, Any]:
+        """Every setting by name (JSON-serialisable; :meth:`from_dict` reads it back)."""
         return asdict(self)
 
     @classmethod

@@ -3,14 +3,13 @@
 Pure compute: the caller hands in embeddings (cached on disk by
 :mod:`workers.embedding_cache`) and this module feeds the engine in event-time
 order, in micro-batches, recording each document's topic *when it was
-processed*, then computes the yardsticks of DESIGN.md.
+processed*, then computes the yardsticks described in ``docs/evaluation.md``.
 """
 
 from __future__ import annotations
 
 import json
 import resource
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ import numpy as np
 from workers.alert_metrics import AlertRecord, alert_scores, majority_label
 from workers.alerts import Alert, AlertDetector, AlertSettings
 from workers.metrics import bcubed, npmi_coherence, partition_scores, topic_diversity
+from workers.progress import ProgressReport
 from workers.tokenize import tokenize_many
 from workers.topic_types import TopicEngine
 
@@ -179,42 +179,37 @@ def replay(
 ) -> Replay:
     """Feed the engine in micro-batches, in order, and time only the engine.
 
-    Tokenising is done beforehand (the pipeline does it in the scale-out
-    embed stage), so ``engine_seconds`` is the single-writer track stage's
-    own cost. Time is CPU time of this process, which the other processes of
-    a shared machine do not inflate. ``on_batch(start, stop, result, pred)``
+    ``terms`` are tokenised beforehand (once per stream), so
+    ``engine_seconds`` leaves tokenising out; the live ``track`` stage passes
+    no terms and its engine tokenises each batch itself. Time is CPU time of
+    this process, which the other processes of a shared machine do not
+    inflate. ``on_batch(start, stop, result, pred)``
     sees every batch after it was processed (alerting runs there).
     """
     n = len(stream)
     pred = np.full(n, -1, dtype=np.int64)
     spent = 0.0
     rss_probe = float("nan")
-    report_every = max(n // 10, 1)
-    next_report = report_every
-    for start, stop in batch_bounds(stream.ts, batch_size, batch_span_s):
+    with ProgressReport("clustering", n, enabled=progress) as report:
+        for start, stop in batch_bounds(stream.ts, batch_size, batch_span_s):
+            t0 = time.process_time()
+            res = engine.learn_many(
+                embeddings[start:stop],
+                stream.ts[start:stop],
+                stream.texts[start:stop],
+                stream.ids[start:stop],
+                list(terms[start:stop]),
+            )
+            spent += time.process_time() - t0
+            pred[start:stop] = res.topic_ids
+            if on_batch is not None:
+                on_batch(start, stop, res, pred)
+            if start < RSS_PROBE_DOCS <= stop:
+                rss_probe = rss_mb()
+            report.update(stop)
         t0 = time.process_time()
-        res = engine.learn_many(
-            embeddings[start:stop],
-            stream.ts[start:stop],
-            stream.texts[start:stop],
-            stream.ids[start:stop],
-            list(terms[start:stop]),
-        )
+        engine.topics()  # folds pending keyword statistics: part of the engine's work
         spent += time.process_time() - t0
-        pred[start:stop] = res.topic_ids
-        if on_batch is not None:
-            on_batch(start, stop, res, pred)
-        if start < RSS_PROBE_DOCS <= stop:
-            rss_probe = rss_mb()
-        if progress and stop >= next_report:
-            sys.stderr.write(f"\rclustering {stop}/{n} docs   ")
-            sys.stderr.flush()
-            next_report += report_every
-    t0 = time.process_time()
-    engine.topics()  # folds pending keyword statistics: part of the engine's work
-    spent += time.process_time() - t0
-    if progress:
-        sys.stderr.write("\n")
     return Replay(pred=pred, engine_seconds=spent, rss_at_probe=rss_probe, rss_end=rss_mb())
 
 

@@ -16,7 +16,8 @@ nothing has to be touched per batch. The engine owns the landmark and calls
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -57,6 +58,8 @@ class KeywordModel:
         self.topic_mass: dict[int, float] = {}  # decayed documents per topic
         self._pending: list[tuple[np.ndarray, np.ndarray, Sequence[Sequence[str]], bool]] = []
         self._pending_docs = 0
+        # Keywords of topics that left the live set, as they were when they left.
+        self.frozen: dict[int, list[tuple[str, float]]] = {}
 
     # -- updates ---------------------------------------------------------
     def add(
@@ -163,10 +166,19 @@ class KeywordModel:
         self.topic_mass[src] = mass * (1.0 - share)
 
     def drop(self, topic_id: int) -> None:
-        """Forget a topic's statistics (archived topics)."""
+        """Forget a topic's statistics and frozen keywords (archived topics)."""
         self.fold()
         self.topic_terms.pop(topic_id, None)
         self.topic_mass.pop(topic_id, None)
+        self.frozen.pop(topic_id, None)
+
+    def freeze(self, topic_id: int, k: int = 10) -> None:
+        """Keep a leaving topic's keywords as they are now (its statistics only fade from here)."""
+        self.frozen[topic_id] = self._ranked(topic_id, k)
+
+    def thaw(self, topic_id: int) -> None:
+        """A topic back in the live set: its keywords follow its statistics again."""
+        self.frozen.pop(topic_id, None)
 
     def rescale(self, factor: float) -> None:
         """Multiply every stored mass by ``factor`` (the engine moved its decay landmark)."""
@@ -179,7 +191,11 @@ class KeywordModel:
 
     # -- queries ---------------------------------------------------------
     def keywords(self, topic_id: int, k: int = 10) -> list[tuple[str, float]]:
-        """Top ``k`` (term, c-TF-IDF score) for a topic, best first."""
+        """Top ``k`` (term, c-TF-IDF score) for a topic, best first; as frozen, if it was."""
+        return self.frozen.get(topic_id, [])[:k] or self._ranked(topic_id, k)
+
+    def _ranked(self, topic_id: int, k: int) -> list[tuple[str, float]]:
+        """Top ``k`` keywords from the current statistics."""
         self.fold()
         bag = self.topic_terms.get(topic_id)
         mass = self.topic_mass.get(topic_id, 0.0)
@@ -200,43 +216,51 @@ class KeywordModel:
         return [(self.words[int(ids[i])], float(score[i])) for i in top]
 
     # -- snapshot ----------------------------------------------------------
-    def state(self) -> dict[str, object]:
-        """Flat arrays (and the word list) that rebuild the model exactly."""
+    def state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """Flat arrays, the word list and the frozen keywords that rebuild the model exactly."""
         self.fold()
         order = list(self.topic_terms)
         sizes = [len(self.topic_terms[t][0]) for t in order]
-        topics = np.repeat(np.asarray(order, dtype=np.int64), sizes)
         terms = [self.topic_terms[t][0] for t in order]
         values = [self.topic_terms[t][1] for t in order]
-        return {
-            "words": list(self.words),
+        arrays = {
             "df": self.df[: len(self.words)].copy(),
-            "bag_topic": topics,
+            "bag_topic": np.repeat(np.asarray(order, dtype=np.int64), sizes),
             "bag_term": np.concatenate(terms) if terms else np.zeros(0, np.int64),
             "bag_value": np.concatenate(values) if values else np.zeros(0),
             "mass_topic": np.asarray(list(self.topic_mass.keys()), dtype=np.int64),
             "mass_value": np.asarray(list(self.topic_mass.values()), dtype=np.float64),
         }
+        meta = {
+            "words": list(self.words),
+            "frozen": {str(t): [list(kw) for kw in v] for t, v in self.frozen.items()},
+        }
+        return arrays, meta
 
-    def load(self, state: dict[str, object]) -> None:
-        self.words = list(state["words"])  # type: ignore[call-overload]
+    def load(self, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> None:
+        """Replace the statistics with :meth:`state` output."""
+        self._pending, self._pending_docs = [], 0
+        self.words = list(meta["words"])
         self.vocab = {w: i for i, w in enumerate(self.words)}
-        df = np.asarray(state["df"], dtype=np.float64)
+        df = np.asarray(arrays["df"], dtype=np.float64)
         self.df = np.zeros(max(1024, len(df)), dtype=np.float64)
         self.df[: len(df)] = df
         self.topic_terms = {}
-        topics = np.asarray(state["bag_topic"], dtype=np.int64)
-        terms = np.asarray(state["bag_term"], dtype=np.int64)
-        values = np.asarray(state["bag_value"], dtype=np.float64)
+        topics = np.asarray(arrays["bag_topic"], dtype=np.int64)
+        terms = np.asarray(arrays["bag_term"], dtype=np.int64)
+        values = np.asarray(arrays["bag_value"], dtype=np.float64)
         for t, a, b in _runs(topics):  # stored as contiguous runs, in insertion order
             self.topic_terms[t] = (terms[a:b].copy(), values[a:b].copy())
         self.topic_mass = dict(
             zip(
-                np.asarray(state["mass_topic"]).tolist(),
-                np.asarray(state["mass_value"]).tolist(),
+                np.asarray(arrays["mass_topic"]).tolist(),
+                np.asarray(arrays["mass_value"]).tolist(),
                 strict=True,
             )
         )
+        self.frozen = {
+            int(t): [(str(w), float(v)) for w, v in kws] for t, kws in meta["frozen"].items()
+        }
 
     # -- maintenance -----------------------------------------------------
     def _maybe_prune(self) -> None:

@@ -1,4 +1,4 @@
-"""Quality yardsticks for a streamed clustering (DESIGN.md, "Quality yardsticks").
+"""Quality yardsticks for a streamed clustering (defined in ``docs/evaluation.md``).
 
 All metrics take the topic each document got *when it was processed*. A
 document left unassigned (``-1``) counts as a cluster of its own: it was in no

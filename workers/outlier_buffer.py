@@ -9,7 +9,9 @@ against the buffer, never recomputed pairwise from scratch.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -133,22 +135,22 @@ class OutlierBuffer:
         self.terms = [self.terms[i] for i in kept]
 
     # -- snapshot ----------------------------------------------------------
-    def state(self) -> dict[str, object]:
+    def state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         """Arrays and lists that rebuild this buffer exactly."""
-        return {
-            "emb": self.emb,
-            "ts": self.ts,
-            "neighbours": self.neighbours,
+        arrays = {"emb": self.emb, "ts": self.ts, "neighbours": self.neighbours}
+        meta = {
             "doc_ids": list(self.doc_ids),
             "texts": list(self.texts),
             "terms": [list(t) for t in self.terms],
         }
+        return arrays, meta
 
-    def load(self, state: dict[str, object]) -> None:
-        self.emb = np.asarray(state["emb"], dtype=np.float32).reshape(-1, self.dim)
-        self.ts = np.asarray(state["ts"], dtype=np.float64)
-        self.neighbours = np.asarray(state["neighbours"], dtype=np.int64)
+    def load(self, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> None:
+        """Replace the contents with :meth:`state` output (none of it in the current batch)."""
+        self.emb = np.asarray(arrays["emb"], dtype=np.float32).reshape(-1, self.dim)
+        self.ts = np.asarray(arrays["ts"], dtype=np.float64)
+        self.neighbours = np.asarray(arrays["neighbours"], dtype=np.int64)
         self.batch_pos = np.full(len(self.ts), -1, dtype=np.int64)
-        self.doc_ids = list(state["doc_ids"])  # type: ignore[call-overload]
-        self.texts = list(state["texts"])  # type: ignore[call-overload]
-        self.terms = [list(t) for t in state["terms"]]  # type: ignore[attr-defined]
+        self.doc_ids = list(meta["doc_ids"])
+        self.texts = list(meta["texts"])
+        self.terms = [list(t) for t in meta["terms"]]

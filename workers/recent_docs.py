@@ -9,7 +9,8 @@ documents, however many topics exist.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -65,8 +66,9 @@ class RecentDocs:
         """Posts of a merged-away topic now belong to its survivor."""
         self.topic[self.topic == old] = new
 
-    def state(self) -> dict[str, np.ndarray]:
-        return {
+    def state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """The ring's arrays (the write position included)."""
+        arrays = {
             "emb": self.emb,
             "topic": self.topic,
             "ts": self.ts,
@@ -74,17 +76,19 @@ class RecentDocs:
             "doc_ids": self.doc_ids.astype(str),
             "pos": np.array([self.pos]),
         }
+        return arrays, {}
 
-    def load(self, state: dict[str, np.ndarray]) -> None:
-        self.emb = np.asarray(state["emb"], dtype=np.float16).copy()
-        self.topic = np.asarray(state["topic"], dtype=np.int64).copy()
-        self.ts = np.asarray(state["ts"], dtype=np.float64).copy()
+    def load(self, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> None:
+        """Replace the ring with :meth:`state` output (its capacity included)."""
+        self.emb = np.asarray(arrays["emb"], dtype=np.float16).copy()
+        self.topic = np.asarray(arrays["topic"], dtype=np.int64).copy()
+        self.ts = np.asarray(arrays["ts"], dtype=np.float64).copy()
         self.capacity = len(self.ts)
         # Snapshots written before document ids were kept have none: such
         # posts can still move between topics, without a late assignment.
-        ids = state.get("doc_ids")
+        ids = arrays.get("doc_ids")
         if ids is None:
             self.doc_ids = np.full(self.capacity, "", dtype=object)
         else:
             self.doc_ids = np.asarray(ids).astype(object)
-        self.pos = int(state["pos"][0])
+        self.pos = int(arrays["pos"][0])

@@ -1,12 +1,13 @@
 """River's STREAMKMeans behind the :class:`~workers.topic_types.TopicEngine` interface.
 
-Selectable with ``--clusterer river-streamkmeans`` for users who want River's
+Selectable with ``--engine river-streamkmeans`` for users who want River's
 algorithm, and the baseline our engine is measured against. River clusterers
 take one dict of features per document, so this backend runs a Python loop
 per document over 384 dict entries: hundreds of documents per second, not
-tens of thousands (DESIGN.md, principle 5). It has a fixed number of
-clusters, no outlier buffer, no merges, splits or dormancy; keywords and
-examples are kept the same way as in our engine so topic views compare.
+tens of thousands (``bench/README.md`` has the measurements). It has a fixed
+number of clusters, no outlier buffer, no merges, splits or dormancy;
+keywords and examples are kept the same way as in our engine so topic views
+compare.
 """
 
 from __future__ import annotations
@@ -41,6 +42,28 @@ class RiverStreamKMeansEngine:
         Passed to ``river.cluster.STREAMKMeans``.
     top_k, temperature, n_keywords:
         Same meaning as in :class:`workers.engine_config.EngineConfig`.
+
+    Examples
+    --------
+    Every post goes to one of the ``n_clusters`` clusters (ids ``1..n_clusters``)
+    at once; there is no outlier buffer:
+
+    >>> import numpy as np
+    >>> from workers import RiverStreamKMeansEngine
+    >>> rng = np.random.default_rng(4)
+    >>> x = np.eye(8)[rng.integers(0, 2, 20)] + 0.05 * rng.standard_normal((20, 8))
+    >>> x = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    >>> engine = RiverStreamKMeansEngine(dim=8, n_clusters=2, seed=1)
+    >>> result = engine.learn_many(x, np.arange(20.0), ["flood"] * 20)
+    >>> set(result.topic_ids.tolist()) <= {1, 2}, result.topk_ids.shape
+    (True, (20, 2))
+    >>> bool(np.allclose(result.topk_probs.sum(axis=1), 1.0))
+    True
+    >>> twin = RiverStreamKMeansEngine.restore(engine.snapshot())
+    >>> a = engine.learn_many(x[:5], np.full(5, 30.0), ["flood"] * 5)
+    >>> b = twin.learn_many(x[:5], np.full(5, 30.0), ["flood"] * 5)
+    >>> a.topic_ids.tolist() == b.topic_ids.tolist()
+    True
     """
 
     name = "river-streamkmeans"

@@ -23,7 +23,6 @@ Topic ids are issued once and never reused or renumbered.
 from __future__ import annotations
 
 import math
-import pickle
 from typing import Any
 
 import numpy as np
@@ -32,33 +31,28 @@ from workers import npz_blob
 from workers.blas import single_threaded_blas
 from workers.drift import DriftMonitor, plan_split
 from workers.engine_config import EngineConfig
+from workers.forward_decay import ForwardDecay
 from workers.keywords import KeywordModel
 from workers.outlier_buffer import BufferedDocs, OutlierBuffer
 from workers.recent_docs import RecentDocs
 from workers.same_source import same_topic_threshold
 from workers.tokenize import tokenize_many
+from workers.topic_examples import TopicExamples
 from workers.topic_matrix import TopicMatrix
+from workers.topic_table import ACTIVE, ARCHIVED, DORMANT, MERGED, TopicTable
 from workers.topic_types import (
     UNASSIGNED,
     BatchResult,
     LateAssignment,
     LineageEvent,
-    TopicStatus,
     TopicView,
 )
 
-ACTIVE, DORMANT, MERGED, ARCHIVED = 0, 1, 2, 3
-_STATUS_NAMES: dict[int, TopicStatus] = {
-    ACTIVE: "active",
-    DORMANT: "dormant",
-    MERGED: "merged",
-    ARCHIVED: "dormant",
-}
-#: Move the forward-decay landmark once exp(lambda * dt) would exceed e^300:
-#: squared sums (e^600) then stay below float64 overflow (e^709), and with a
-#: 12 h half-life the costly rescale runs once per ~200 days of event time.
-_RESCALE_EXPONENT = 300.0
-SNAPSHOT_FORMAT = "topictrack-engine/1"
+#: Tag of :meth:`TopicTrackEngine.snapshot` blobs: each part's state under its
+#: name (see :func:`workers.npz_blob.pack_parts`).
+SNAPSHOT_FORMAT = "topictrack-engine/2"
+#: The format before the parts wrote their own state; still restored.
+SNAPSHOT_FORMAT_V1 = "topictrack-engine/1"
 #: Cosine distance a topic's centroid must move before it is tested for a
 #: merge again: a stable topic costs no merge test per batch.
 MERGE_RECHECK_DISTANCE = 0.002
@@ -82,7 +76,49 @@ def _few_rows_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 class TopicTrackEngine:
-    """Online topic engine over L2-normalised embeddings (see module docstring)."""
+    """Online topic engine over L2-normalised embeddings (see module docstring).
+
+    The design and the measured reasons for its defaults are in
+    ``docs/engine.md``.
+
+    Parameters
+    ----------
+    dim
+        Embedding dimension of the model feeding it.
+    config
+        Its settings; :class:`~workers.engine_config.EngineConfig` defaults
+        when omitted.
+
+    Examples
+    --------
+    Five posts that agree give birth to a topic; later posts join it:
+
+    >>> import numpy as np
+    >>> from workers import TopicTrackEngine
+    >>> rng = np.random.default_rng(7)
+    >>> story = rng.standard_normal(384)
+    >>> def posts(n):
+    ...     x = story + 0.5 * rng.standard_normal((n, 384))
+    ...     return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    >>> engine = TopicTrackEngine(dim=384)
+    >>> first = engine.learn_many(posts(5), 60.0 * np.arange(5), ["bridge closed"] * 5)
+    >>> [(e.kind, e.topic_id) for e in first.lineage], first.topic_ids.tolist()
+    ([('born', 1)], [1, 1, 1, 1, 1])
+    >>> later = engine.learn_many(posts(3), np.full(3, 600.0), ["bridge reopens"] * 3)
+    >>> later.topic_ids.tolist(), bool((later.similarity > 0.5).all())
+    ([1, 1, 1], True)
+
+    A snapshot restores to an engine that carries on exactly as the original:
+
+    >>> twin = TopicTrackEngine.restore(engine.snapshot())
+    >>> x, ts = posts(4), np.full(4, 900.0)
+    >>> a = engine.learn_many(x, ts, ["bridge"] * 4)
+    >>> b = twin.learn_many(x, ts, ["bridge"] * 4)
+    >>> np.array_equal(a.topk_probs, b.topk_probs), twin.topic(1).size == engine.topic(1).size
+    (True, True)
+    >>> engine.predict_many(posts(2)).topic_ids.tolist()  # assign without learning
+    [1, 1]
+    """
 
     name = "topictrack"
 
@@ -90,29 +126,18 @@ class TopicTrackEngine:
         self.dim = dim
         self.config = config or EngineConfig()
         c = self.config
-        self.decay_rate = math.log(2.0) / c.half_life_s
-        self.keyword_decay_rate = math.log(2.0) / c.keyword_half_life_s
-        self.landmark: float | None = None
+        # Centroids and weights fade with the half-life; keyword counts, slower,
+        # with theirs, from the same landmark.
+        self.decay = ForwardDecay(c.half_life_s)
+        self.keyword_decay = self.decay.sibling(c.keyword_half_life_s)
+        self.table = TopicTable()
         self.live = TopicMatrix(dim)
         self.dormant = TopicMatrix(dim)
         self.buffer = OutlierBuffer(dim, c.buffer_size, c.buffer_ttl_s, c.birth_threshold)
         self.recent = RecentDocs(dim, c.recent_capacity)
         self.keywords = KeywordModel()
+        self.examples = TopicExamples(c.n_examples)
         self.drift = DriftMonitor(c.drift_detector)
-        self.examples: dict[int, list[tuple[float, str]]] = {}
-        # Keywords of topics that left the live set, as they were when they left.
-        self.frozen_keywords: dict[int, list[tuple[str, float]]] = {}
-        # Per-topic metadata indexed by topic id (ids start at 1; row 0 unused).
-        self.meta: dict[str, np.ndarray] = {
-            "born_at": np.zeros(64),
-            "updated_at": np.zeros(64),
-            "size": np.zeros(64, dtype=np.int64),
-            "status": np.zeros(64, dtype=np.int8),
-            "merged_into": np.full(64, -1, dtype=np.int64),
-            "split_from": np.full(64, -1, dtype=np.int64),
-            "version": np.zeros(64, dtype=np.int64),
-        }
-        self.next_id = 1
         self._last_ts = -math.inf
         self.n_docs = 0
         self.n_unassigned_at_arrival = 0
@@ -146,8 +171,17 @@ class TopicTrackEngine:
         doc_ids:
             Ids reported back in late assignments; positions when omitted.
         terms:
-            Pre-tokenised keyword terms per document (the pipeline's embed
-            stage computes them); tokenised here when omitted.
+            Keyword terms per document, when the caller tokenised already
+            (``topictrack eval`` does, once per stream, outside the engine's
+            timing); ``None``: tokenised here with
+            :func:`workers.tokenize.tokenize_many` (the pipeline's ``track``
+            stage passes none).
+
+        Returns
+        -------
+        BatchResult
+            Each post's topic (``UNASSIGNED`` while it waits in the buffer),
+            top-k, late assignments, changed topics and lineage.
         """
         with single_threaded_blas():
             return self._learn_many(embeddings, ts, texts, doc_ids, terms)
@@ -176,7 +210,7 @@ class TopicTrackEngine:
             terms = tokenize_many(texts)
         now = float(ts.max())
         self._advance_landmark(now)
-        fw = np.exp(self.decay_rate * (ts - self.landmark))
+        fw = self.decay.weights(ts)
 
         changed: set[int] = set()
         lineage: list[LineageEvent] = []
@@ -241,10 +275,10 @@ class TopicTrackEngine:
         self._reconsider(x, ts, fw, topic_ids, sims, newborn, ring_pos)
         late.extend(self._reclaim(newborn, now, ring_pos))
         if len(self.live):
-            self._update_examples(topic_ids, sims, texts)
+            self.examples.offer_batch(topic_ids, sims, texts)
 
         # keywords: every document counts for global frequencies; assigned ones for topics
-        self.keywords.add(topic_ids, self._keyword_weights(ts), terms)
+        self.keywords.add(topic_ids, self.keyword_decay.weights(ts), terms)
 
         # 5. merge converged topics, 6. dormancy
         lineage.extend(self._merge_touched(changed, now))
@@ -254,9 +288,9 @@ class TopicTrackEngine:
         # Buffered documents of earlier batches were counted in their own batch.
         self.n_unassigned_at_arrival += int((topic_ids == UNASSIGNED).sum())
         self._last_ts = max(self._last_ts, now)
-        changed_ids = sorted(t for t in changed if self._status(t) != ARCHIVED)
+        changed_ids = sorted(t for t in changed if self.table.status[t] != ARCHIVED)
         for t in changed_ids:
-            self.meta["version"][t] += 1
+            self.table.version[t] += 1
         topk_ids, topk_probs = self._distribution(x, ts, topic_ids, sims, scores, scored_ids)
         return BatchResult(
             topic_ids=topic_ids,
@@ -287,10 +321,9 @@ class TopicTrackEngine:
 
     def topic(self, topic_id: int) -> TopicView:
         """Current view of any topic ever issued."""
-        if not 1 <= topic_id < self.next_id:
+        m = self.table
+        if topic_id not in m:
             raise KeyError(f"no topic {topic_id}")
-        m = self.meta
-        status = int(m["status"][topic_id])
         if topic_id in self.live:
             mat = self.live
         elif topic_id in self.dormant:
@@ -300,36 +333,34 @@ class TopicTrackEngine:
         if mat is not None:
             row = mat.slot[topic_id]
             centroid = mat.centroids[row].copy()
-            weight = float(mat.weight[row]) * self._decay_to(self._last_ts)
+            weight = float(mat.weight[row]) * self.decay.factor_to(self._last_ts)
         else:
             centroid = np.zeros(self.dim, dtype=np.float32)
             weight = 0.0
-        kw = self.frozen_keywords.get(topic_id) or self.keywords.keywords(
-            topic_id, self.config.n_keywords
-        )
+        kw = self.keywords.keywords(topic_id, self.config.n_keywords)
         words = [w for w, _ in kw]
         return TopicView(
             topic_id=topic_id,
-            version=int(m["version"][topic_id]),
-            born_at=float(m["born_at"][topic_id]),
-            updated_at=float(m["updated_at"][topic_id]),
-            size=int(m["size"][topic_id]),
+            version=int(m.version[topic_id]),
+            born_at=float(m.born_at[topic_id]),
+            updated_at=float(m.updated_at[topic_id]),
+            size=int(m.size[topic_id]),
             weight=weight,
             centroid=centroid,
             keywords=words,
             keyword_scores=[s for _, s in kw],
             label=" · ".join(words[:3]) if words else f"topic {topic_id}",
-            status=_STATUS_NAMES[status],
-            merged_into=int(m["merged_into"][topic_id]) if m["merged_into"][topic_id] > 0 else None,
-            split_from=int(m["split_from"][topic_id]) if m["split_from"][topic_id] > 0 else None,
-            examples=[t for _, t in sorted(self.examples.get(topic_id, []), reverse=True)],
+            status=m.status_name(topic_id),
+            merged_into=m.edge("merged_into", topic_id),
+            split_from=m.edge("split_from", topic_id),
+            examples=self.examples.of(topic_id),
         )
 
     def topics(self, include_inactive: bool = False) -> list[TopicView]:
         """Views of live topics (and dormant/merged ones if asked), heaviest first."""
         ids = list(self.live.live_ids.tolist())
         if include_inactive:
-            ids = list(range(1, self.next_id))
+            ids = list(self.table.ids)
         views = [self.topic(int(t)) for t in ids]
         return sorted(views, key=lambda v: (-v.weight, v.topic_id))
 
@@ -338,7 +369,7 @@ class TopicTrackEngine:
             "docs": self.n_docs,
             "live_topics": len(self.live),
             "dormant_topics": len(self.dormant),
-            "topics_ever": self.next_id - 1,
+            "topics_ever": self.table.next_id - 1,
             "buffered": len(self.buffer),
             "unassigned_share_at_arrival": self.n_unassigned_at_arrival / max(self.n_docs, 1),
             "unassigned_share": (self.n_unassigned_at_arrival - self.n_late_assigned)
@@ -374,7 +405,7 @@ class TopicTrackEngine:
         """
         scores = x @ self.live.live_centroids.T
         log_w = np.log(np.maximum(self.live.weight[: self.live.n], 1e-300))
-        age = self.decay_rate * (ts - self.landmark)
+        age = self.decay.exponents(ts)
         floor = math.log(self.config.dormant_weight)
         if log_w.min() - age.max() >= floor:
             return scores  # every topic is still alive at the batch's latest time
@@ -409,44 +440,17 @@ class TopicTrackEngine:
         gather in the buffer and be born as their own topic.
         """
         c = self.config
-        idle = ts - self.meta["updated_at"][self.live.ids[rows]]
+        idle = ts - self.table.updated_at[self.live.ids[rows]]
         return c.assign_threshold + c.idle_penalty * np.clip(idle / c.idle_penalty_after_s, 0, 1)
 
-    def _decay_to(self, t: float) -> float:
-        """Factor turning a forward-decayed mass into its decayed value at time ``t``."""
-        if self.landmark is None:
-            return 1.0
-        return math.exp(-self.decay_rate * (t - self.landmark))
-
-    def _keyword_weights(self, ts: np.ndarray) -> np.ndarray:
-        """Forward-decay weights of documents for the keyword statistics."""
-        return np.exp(self.keyword_decay_rate * (ts - self.landmark))
-
     def _advance_landmark(self, now: float) -> None:
-        if self.landmark is None:
-            self.landmark = now
+        """Move the decay landmark when due, rescaling every stored decayed sum once."""
+        factor = self.decay.advance(now)
+        if factor == 1.0:
             return
-        if self.decay_rate * (now - self.landmark) <= _RESCALE_EXPONENT:
-            return
-        factor = math.exp(-self.decay_rate * (now - self.landmark))
         self.live.scale(factor)
         self.dormant.scale(factor)
-        self.keywords.rescale(factor ** (self.keyword_decay_rate / self.decay_rate))
-        self.landmark = now
-
-    def _grow_meta(self, need: int) -> None:
-        size = len(self.meta["size"])
-        if need < size:
-            return
-        new_size = max(need + 1, 2 * size)
-        for key, arr in self.meta.items():
-            fill = -1 if key in ("merged_into", "split_from") else 0
-            grown = np.full(new_size, fill, dtype=arr.dtype)
-            grown[:size] = arr
-            self.meta[key] = grown
-
-    def _status(self, topic_id: int) -> int:
-        return int(self.meta["status"][topic_id])
+        self.keywords.rescale(self.decay.sibling_factor(self.keyword_decay, factor))
 
     def _absorb(
         self, x: np.ndarray, ts: np.ndarray, fw: np.ndarray, rows: np.ndarray, sign: int = 1
@@ -464,10 +468,10 @@ class TopicTrackEngine:
         self.live.refresh_rows(uniq)
         ids = self.live.ids[uniq]
         counts = np.diff(np.r_[starts, len(rows_sorted)])
-        self.meta["size"][ids] += sign * counts
+        self.table.size[ids] += sign * counts
         if sign > 0:
             last = np.maximum.reduceat(ts[order], starts)
-            self.meta["updated_at"][ids] = np.maximum(self.meta["updated_at"][ids], last)
+            self.table.updated_at[ids] = np.maximum(self.table.updated_at[ids], last)
         return ids.tolist()
 
     def _reconsider(
@@ -566,7 +570,7 @@ class TopicTrackEngine:
             return []
         cand, to_rows, best_sim = cand[move], to_rows[move], best_sim[move]
         ts = ring.ts[cand]
-        fw = np.exp(self.decay_rate * (ts - self.landmark))
+        fw = self.decay.weights(ts)
         self._move(x[move], ts, fw, old_rows[move], to_rows)
         to_ids = self.live.ids[to_rows]
         from_ids = ring.topic[cand].copy()
@@ -586,39 +590,9 @@ class TopicTrackEngine:
             )
         return late
 
-    def _update_examples(self, topic_ids: np.ndarray, sims: np.ndarray, texts: list[str]) -> None:
-        """Keep each topic's most central distinct posts (one candidate per topic per batch)."""
-        hit = np.flatnonzero(topic_ids != UNASSIGNED)
-        if len(hit) == 0:
-            return
-        order = hit[np.lexsort((-sims[hit], topic_ids[hit]))]
-        first = np.r_[True, topic_ids[order][1:] != topic_ids[order][:-1]]
-        for i in order[first].tolist():
-            self._offer_example(int(topic_ids[i]), float(sims[i]), texts[i])
-
-    def _offer_example(self, topic_id: int, score: float, text: str) -> None:
-        kept = self.examples.setdefault(topic_id, [])
-        if any(t == text for _, t in kept):
-            return
-        if len(kept) < self.config.n_examples:
-            kept.append((score, text))
-        else:
-            worst = min(range(len(kept)), key=lambda j: kept[j][0])
-            if score > kept[worst][0]:
-                kept[worst] = (score, text)
-
-    def _new_topic_id(self, born_at: float) -> int:
-        tid = self.next_id
-        self.next_id += 1
-        self._grow_meta(tid)
-        self.meta["born_at"][tid] = born_at
-        self.meta["updated_at"][tid] = born_at
-        self.meta["status"][tid] = ACTIVE
-        return tid
-
     def _found(self, group: BufferedDocs, now: float) -> tuple[int, list[LineageEvent]]:
         """Turn a buffer group into a topic: wake a dormant match, join a live one, or birth."""
-        fw = np.exp(self.decay_rate * (group.ts - self.landmark))
+        fw = self.decay.weights(group.ts)
         vec_sum = (group.emb.astype(np.float64) * fw[:, None]).sum(axis=0)
         centroid = (vec_sum / np.linalg.norm(vec_sum)).astype(np.float32)
         events: list[LineageEvent] = []
@@ -630,38 +604,36 @@ class TopicTrackEngine:
             if j is not None:
                 tid = int(self.live.ids[j])
         if tid is None and len(self.dormant):
-            recent = (
-                self.meta["updated_at"][self.dormant.live_ids] >= now - self.config.wake_window_s
-            )
+            recent = self.table.updated_at[self.dormant.live_ids] >= now - self.config.wake_window_s
             j = self._best_same_topic(self.dormant, np.flatnonzero(recent), centroid, n_g, sq_g)
             if j is not None:
                 tid = int(self.dormant.ids[j])
                 d_sum, d_w = self.dormant.remove(tid)
                 self.live.add(tid, d_sum, d_w)
-                self.frozen_keywords.pop(tid, None)
-                self.meta["status"][tid] = ACTIVE
+                self.keywords.thaw(tid)
+                self.table.status[tid] = ACTIVE
                 events.append(LineageEvent("woke", tid, now))
         if tid is None:
-            tid = self._new_topic_id(float(group.ts.min()))
+            tid = self.table.new_id(float(group.ts.min()))
             self.live.add(tid, np.zeros(self.dim), 0.0)
             events.append(LineageEvent("born", tid, now))
         row = self.live.slot[tid]
         self.live.sums[row] += vec_sum
         self.live.weight[row] += float(fw.sum())
         self.live.refresh_rows(np.array([row]))
-        self.meta["size"][tid] += len(group.ts)
-        self.meta["updated_at"][tid] = max(self.meta["updated_at"][tid], float(group.ts.max()))
+        self.table.size[tid] += len(group.ts)
+        self.table.updated_at[tid] = max(self.table.updated_at[tid], float(group.ts.max()))
         earlier = np.flatnonzero(group.batch_pos < 0)  # this batch's docs are counted later
         self.keywords.add(
             np.full(len(earlier), tid),
-            self._keyword_weights(group.ts[earlier]),
+            self.keyword_decay.weights(group.ts[earlier]),
             [group.terms[i] for i in earlier],
             False,
         )
         self.recent.add(group.emb, np.full(len(group.ts), tid), group.ts, group.doc_ids)
         sims = group.emb @ self.live.centroids[row]
         for i in np.argsort(-sims)[: self.config.n_examples].tolist():
-            self._offer_example(tid, float(sims[i]), group.texts[i])
+            self.examples.offer(tid, float(sims[i]), group.texts[i])
         return tid, events
 
     def _centroid_stats(self, mat: TopicMatrix, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -677,7 +649,7 @@ class TopicTrackEngine:
         np.divide(np.linalg.norm(mat.sums[rows], axis=1), w, out=ratio, where=w > 0)
         sq = np.minimum(ratio, 1.0) ** 2
         ids = mat.ids[rows]
-        n = w * np.exp(-self.decay_rate * (self.meta["updated_at"][ids] - self.landmark))
+        n = w * self.decay.factors_to(self.table.updated_at[ids])
         return n, sq
 
     def _best_same_topic(
@@ -752,29 +724,24 @@ class TopicTrackEngine:
         return events
 
     def _merge(self, gone: int, keep: int) -> None:
-        self._freeze_keywords(gone)
+        self.keywords.freeze(gone, self.config.n_keywords)
         g_sum, g_w = self.live.remove(gone)
         row = self.live.slot[keep]
         self.live.sums[row] += g_sum
         self.live.weight[row] += g_w
         self.live.refresh_rows(np.array([row]))
-        m = self.meta
-        m["size"][keep] += m["size"][gone]
-        m["updated_at"][keep] = max(m["updated_at"][keep], m["updated_at"][gone])
-        m["born_at"][keep] = min(m["born_at"][keep], m["born_at"][gone])
-        m["status"][gone] = MERGED
-        m["merged_into"][gone] = keep
-        m["version"][gone] += 1
+        m = self.table
+        m.size[keep] += m.size[gone]
+        m.updated_at[keep] = max(m.updated_at[keep], m.updated_at[gone])
+        m.born_at[keep] = min(m.born_at[keep], m.born_at[gone])
+        m.status[gone] = MERGED
+        m.merged_into[gone] = keep
+        m.version[gone] += 1
         self.keywords.merge(gone, keep)
-        for score, text in self.examples.pop(gone, []):
-            self._offer_example(keep, score, text)
+        self.examples.hand_over(gone, keep)
         self.recent.relabel(gone, keep)
         self.drift.reset(gone)
         self.drift.reset(keep)
-
-    def _freeze_keywords(self, topic_id: int) -> None:
-        """Keep a leaving topic's keywords as they are now (its statistics only fade from here)."""
-        self.frozen_keywords[topic_id] = self.keywords.keywords(topic_id, self.config.n_keywords)
 
     def _on_drift(self, topic_id: int, now: float, changed: set[int]) -> list[LineageEvent]:
         """Split a drifted topic in two, or refresh its centroid from its recent posts."""
@@ -786,7 +753,7 @@ class TopicTrackEngine:
             return []
         emb = self.recent.emb[idx].astype(np.float32)
         ts = self.recent.ts[idx]
-        fw = np.exp(self.decay_rate * (ts - self.landmark))
+        fw = self.decay.weights(ts)
         row = self.live.slot[topic_id]
         c = self.config
         plan = plan_split(emb, ts, c.min_topic_size, c.split_threshold, c.same_topic_cosine)
@@ -803,11 +770,12 @@ class TopicTrackEngine:
         child_fw = fw[plan.child_rows]
         child_sum = (child_emb * child_fw[:, None]).sum(axis=0)
         child_w = float(child_fw.sum())
-        child = self._new_topic_id(float(ts[plan.child_rows].min()))
-        self.meta["split_from"][child] = topic_id
-        self.meta["size"][child] = len(plan.child_rows)
-        self.meta["size"][topic_id] -= len(plan.child_rows)
-        self.meta["updated_at"][child] = float(ts[plan.child_rows].max())
+        m = self.table
+        child = m.new_id(float(ts[plan.child_rows].min()))
+        m.split_from[child] = topic_id
+        m.size[child] = len(plan.child_rows)
+        m.size[topic_id] -= len(plan.child_rows)
+        m.updated_at[child] = float(ts[plan.child_rows].max())
         self.live.sums[row] -= child_sum
         self.live.weight[row] = max(self.live.weight[row] - child_w, 0.0)
         self.live.refresh_rows(np.array([row]))
@@ -822,7 +790,7 @@ class TopicTrackEngine:
         """Move faded topics (and the weakest beyond ``max_live``) to the dormant set."""
         if not len(self.live):
             return []
-        w = self.live.weight[: self.live.n] * self._decay_to(now)
+        w = self.live.weight[: self.live.n] * self.decay.factor_to(now)
         faded = set(self.live.ids[: self.live.n][w < self.config.dormant_weight].tolist())
         excess = self.live.n - len(faded) - self.config.max_live
         if excess > 0:
@@ -835,23 +803,22 @@ class TopicTrackEngine:
                     excess -= 1
         events = []
         for t in sorted(faded):
-            self._freeze_keywords(t)
+            self.keywords.freeze(t, self.config.n_keywords)
             t_sum, t_w = self.live.remove(t)
             self.dormant.add(t, t_sum, t_w)
-            self.meta["status"][t] = DORMANT
-            self.meta["version"][t] += 1
+            self.table.status[t] = DORMANT
+            self.table.version[t] += 1
             self.drift.reset(t)
             events.append(LineageEvent("dormant", t, now))
         while len(self.dormant) > self.config.max_dormant:
             rows = self.dormant.live_ids
-            oldest = int(rows[np.argmin(self.meta["updated_at"][rows])])
+            oldest = int(rows[np.argmin(self.table.updated_at[rows])])
             self.dormant.remove(oldest)
-            self.meta["status"][oldest] = ARCHIVED
+            self.table.status[oldest] = ARCHIVED
             # Only id, lineage and counters stay in memory; the topic's
             # published snapshots in ClickHouse keep its words and posts.
             self.keywords.drop(oldest)
-            self.examples.pop(oldest, None)
-            self.frozen_keywords.pop(oldest, None)
+            self.examples.drop(oldest)
         return events
 
     def _distribution(
@@ -908,28 +875,27 @@ class TopicTrackEngine:
         return ids, probs
 
     # ------------------------------------------------------------- snapshot
+    def _parts(self) -> dict[str, npz_blob.Part]:
+        """The components that save their own state, by snapshot name."""
+        return {
+            "decay": self.decay,  # the keyword decay shares its landmark
+            "topics": self.table,
+            "live": self.live,
+            "dormant": self.dormant,
+            "buffer": self.buffer,
+            "recent": self.recent,
+            "keywords": self.keywords,
+            "examples": self.examples,
+            # river detectors hold their windows in Python objects: pickled.
+            "drift": self.drift,
+        }
+
     def snapshot(self) -> bytes:
-        """Serialise the full state: arrays in an ``.npz``, the rest as JSON."""
-        arrays: dict[str, np.ndarray] = {}
-        for key, arr in self.meta.items():
-            arrays[f"meta_{key}"] = arr[: self.next_id]
-        for prefix, mat in (("live", self.live), ("dormant", self.dormant)):
-            for key, arr in mat.state().items():
-                arrays[f"{prefix}_{key}"] = arr
-        buf_state = self.buffer.state()
-        for key in ("emb", "ts", "neighbours"):
-            arrays[f"buffer_{key}"] = np.asarray(buf_state[key])
-        for key, arr in self.recent.state().items():
-            arrays[f"recent_{key}"] = arr
-        kw = self.keywords.state()
-        for key in ("df", "bag_topic", "bag_term", "bag_value", "mass_topic", "mass_value"):
-            arrays[f"kw_{key}"] = kw[key]
+        """Serialise the full state: each part's arrays in an ``.npz``, the rest as JSON."""
         meta = {
             "format": SNAPSHOT_FORMAT,
             "dim": self.dim,
             "config": self.config.to_dict(),
-            "landmark": self.landmark,
-            "next_id": self.next_id,
             "last_ts": self._last_ts if math.isfinite(self._last_ts) else None,
             "counters": [
                 self.n_docs,
@@ -938,24 +904,16 @@ class TopicTrackEngine:
                 self.n_expired,
                 self.n_reclaimed,
             ],
-            "buffer_doc_ids": buf_state["doc_ids"],
-            "buffer_texts": buf_state["texts"],
-            "buffer_terms": buf_state["terms"],
-            "words": kw["words"],
-            "examples": {str(t): v for t, v in self.examples.items()},
-            "frozen_keywords": {str(t): v for t, v in self.frozen_keywords.items()},
         }
-        # river detectors hold their windows in Python objects; pickle keeps them exact.
-        arrays["drift_pickle"] = np.frombuffer(pickle.dumps(self.drift.detectors), dtype=np.uint8)
-        return npz_blob.pack(meta, arrays)
+        return npz_blob.pack_parts(meta, self._parts())
 
     @classmethod
     def restore(cls, blob: bytes) -> TopicTrackEngine:
         """Rebuild an engine from :meth:`snapshot` output (a trusted, own-made file)."""
-        meta, z = npz_blob.unpack(blob, SNAPSHOT_FORMAT)
+        meta, arrays = npz_blob.unpack(blob, SNAPSHOT_FORMAT, SNAPSHOT_FORMAT_V1)
+        if meta["format"] == SNAPSHOT_FORMAT_V1:
+            meta, arrays = _upgrade_v1(meta, arrays)
         eng = cls(meta["dim"], EngineConfig.from_dict(meta["config"]))
-        eng.landmark = meta["landmark"]
-        eng.next_id = meta["next_id"]
         eng._last_ts = meta["last_ts"] if meta["last_ts"] is not None else -math.inf
         counters = [*meta["counters"], 0][:5]  # older snapshots lack the reclaim count
         (
@@ -965,31 +923,37 @@ class TopicTrackEngine:
             eng.n_expired,
             eng.n_reclaimed,
         ) = counters
-        eng.meta = {key: z[f"meta_{key}"].copy() for key in eng.meta}
-        eng._grow_meta(eng.next_id)
-        for prefix in ("live", "dormant"):
-            state = {k: z[f"{prefix}_{k}"] for k in ("ids", "sums", "weight", "checked")}
-            setattr(eng, prefix, TopicMatrix.from_state(eng.dim, state))
-        eng.buffer.load(
-            {
-                **{k: z[f"buffer_{k}"] for k in ("emb", "ts", "neighbours")},
-                "terms": meta["buffer_terms"],
-                "doc_ids": meta["buffer_doc_ids"],
-                "texts": meta["buffer_texts"],
-            }
-        )
-        eng.recent.load({k[len("recent_") :]: z[k] for k in z.files if k.startswith("recent_")})
-        eng.keywords.load(
-            {
-                **{k: z[f"kw_{k}"] for k in ("df", "bag_topic", "bag_term", "bag_value")},
-                "mass_topic": z["kw_mass_topic"],
-                "mass_value": z["kw_mass_value"],
-                "words": meta["words"],
-            }
-        )
-        eng.examples = {int(t): [tuple(e) for e in v] for t, v in meta["examples"].items()}
-        eng.frozen_keywords = {
-            int(t): [tuple(e) for e in v] for t, v in meta["frozen_keywords"].items()
-        }
-        eng.drift.detectors = pickle.loads(z["drift_pickle"].tobytes())
+        npz_blob.load_parts(meta, arrays, eng._parts())
         return eng
+
+
+def _upgrade_v1(meta: dict[str, Any], z: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """A ``topictrack-engine/1`` snapshot's contents in the layout of format 2.
+
+    Format 1 wrote the same state with the engine choosing every key; only
+    the names differ (``meta_*`` arrays are the topic table's, ``kw_*`` the
+    keywords'), and the parts' JSON sat at the top level.
+    """
+    renamed = {"meta_": "topics_", "kw_": "keywords_"}
+    arrays: dict[str, np.ndarray] = {}
+    for key in z:
+        if key == "meta_json":
+            continue
+        new = key
+        for old, prefix in renamed.items():
+            if key.startswith(old):
+                new = prefix + key[len(old) :]
+        arrays[new] = z[key]
+    parts = {
+        "decay": {"landmark": meta["landmark"]},
+        "topics": {"next_id": meta["next_id"]},
+        "live": {},
+        "dormant": {},
+        "buffer": {k: meta[f"buffer_{k}"] for k in ("doc_ids", "texts", "terms")},
+        "recent": {},
+        "keywords": {"words": meta["words"], "frozen": meta["frozen_keywords"]},
+        "examples": {"examples": meta["examples"]},
+        "drift": {},
+    }
+    keep = ("dim", "config", "last_ts", "counters")
+    return {"format": SNAPSHOT_FORMAT, **{k: meta[k] for k in keep}, "parts": parts}, arrays

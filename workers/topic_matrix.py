@@ -8,6 +8,9 @@ arrays stay contiguous and every match is one matrix product.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 
 
@@ -20,6 +23,11 @@ class TopicMatrix:
 
     def __init__(self, dim: int, capacity: int = 64) -> None:
         self.dim = dim
+        self._allocate(capacity)
+
+    def _allocate(self, capacity: int) -> None:
+        """Empty rows for ``capacity`` topics."""
+        dim = self.dim
         self.n = 0
         self.ids = np.zeros(capacity, dtype=np.int64)
         self.sums = np.zeros((capacity, dim), dtype=np.float64)
@@ -91,24 +99,26 @@ class TopicMatrix:
             setattr(self, name, new)
 
     # -- snapshot ----------------------------------------------------------
-    def state(self) -> dict[str, np.ndarray]:
-        return {
+    def state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """Arrays that rebuild the rows (centroids are recomputed from the sums)."""
+        arrays = {
             "ids": self.ids[: self.n].copy(),
             "sums": self.sums[: self.n].copy(),
             "weight": self.weight[: self.n].copy(),
             "checked": self.checked[: self.n].copy(),
         }
+        return arrays, {}
 
-    @classmethod
-    def from_state(cls, dim: int, state: dict[str, np.ndarray]) -> TopicMatrix:
-        ids = np.asarray(state["ids"], dtype=np.int64)
-        m = cls(dim, capacity=max(64, len(ids)))
-        m.n = len(ids)
-        m.ids[: m.n] = ids
-        m.sums[: m.n] = np.asarray(state["sums"], dtype=np.float64).reshape(-1, dim)
-        m.weight[: m.n] = state["weight"]
-        m.checked[: m.n] = np.asarray(state["checked"], dtype=np.float32).reshape(-1, dim)
-        m.slot = {int(t): i for i, t in enumerate(ids)}
-        if m.n:
-            m.refresh_rows(np.arange(m.n))
-        return m
+    def load(self, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> None:
+        """Replace every row with :meth:`state` output."""
+        ids = np.asarray(arrays["ids"], dtype=np.int64)
+        n = len(ids)
+        self._allocate(max(64, n))
+        self.n = n
+        self.ids[:n] = ids
+        self.sums[:n] = np.asarray(arrays["sums"], dtype=np.float64).reshape(-1, self.dim)
+        self.weight[:n] = arrays["weight"]
+        self.checked[:n] = np.asarray(arrays["checked"], dtype=np.float32).reshape(-1, self.dim)
+        self.slot = {int(t): i for i, t in enumerate(ids)}
+        if n:
+            self.refresh_rows(np.arange(n))

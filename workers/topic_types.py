@@ -8,11 +8,12 @@ one engine's internals.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 
-#: Topic id given to a document that waits in the outlier buffer.
+#: Topic id given to a document that waits in the outlier buffer, and the
+#: padding of top-k topic ids (whose probabilities are then 0).
 UNASSIGNED = -1
 
 TopicStatus = Literal["active", "dormant", "merged"]
@@ -23,8 +24,38 @@ LineageKind = Literal["born", "merged", "split", "dormant", "woke", "refreshed"]
 class LineageEvent:
     """A change of a topic's identity: birth, merge, split, dormancy, wake-up.
 
-    ``other`` is the topic on the far side of the edge: the survivor for a
-    merge (``merged_into``), the parent for a split (``split_from``).
+    Attributes
+    ----------
+    kind
+        ``born``, ``merged``, ``split``, ``dormant``, ``woke`` or ``refreshed``
+        (a drift that moved the centroid without a split).
+    topic_id
+        The topic the event is about: the gone topic of a merge, the child of
+        a split.
+    ts
+        Event time of the batch in which it happened.
+    other
+        The topic on the far side of the edge: the survivor of a merge
+        (``merged_into``), the parent of a split (``split_from``).
+
+    Examples
+    --------
+    A topic nobody posts to fades and goes dormant (it keeps its id):
+
+    >>> import numpy as np
+    >>> from workers import EngineConfig, TopicTrackEngine
+    >>> rng = np.random.default_rng(1)
+    >>> def around(centre, n):
+    ...     x = centre + 0.5 * rng.standard_normal((n, 384))
+    ...     return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    >>> storm, market = rng.standard_normal((2, 384))
+    >>> engine = TopicTrackEngine(384, EngineConfig(half_life_s=3600.0))
+    >>> first = engine.learn_many(around(storm, 8), np.zeros(8), ["storm"] * 8)
+    >>> later = engine.learn_many(around(market, 8), np.full(8, 12 * 3600.0), ["market"] * 8)
+    >>> [(e.kind, e.topic_id, e.other) for e in first.lineage + later.lineage]
+    [('born', 1, None), ('born', 2, None), ('dormant', 1, None)]
+    >>> engine.topic(1).status
+    'dormant'
     """
 
     kind: LineageKind
@@ -40,6 +71,26 @@ class LateAssignment:
     Buffered documents (first assigned :data:`UNASSIGNED`) the topic was born
     from, or assigned ones it took back from an older topic (``previous``);
     sinks store this as a newer version of the same event row.
+
+    Examples
+    --------
+    Posts arriving one at a time wait in the outlier buffer until five agree;
+    the fifth is assigned at once, the four before it late:
+
+    >>> import numpy as np
+    >>> from workers import UNASSIGNED, TopicTrackEngine
+    >>> rng = np.random.default_rng(2)
+    >>> x = rng.standard_normal(384) + 0.5 * rng.standard_normal((5, 384))
+    >>> x = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    >>> engine = TopicTrackEngine(dim=384)
+    >>> for i in range(5):
+    ...     result = engine.learn_many(x[i : i + 1], np.array([60.0 * i]), ["quake"], [f"d{i}"])
+    >>> result.topic_ids.tolist()
+    [1]
+    >>> [(late.topic_id, late.doc_ids) for late in result.late]
+    [(1, ['d0', 'd1', 'd2', 'd3'])]
+    >>> len(result.late[0].previous) == 0  # all of them had waited (none taken back)
+    True
     """
 
     doc_ids: list[str]
@@ -54,6 +105,9 @@ class LateAssignment:
 @dataclass
 class BatchResult:
     """What :meth:`TopicEngine.learn_many` returns for one micro-batch of ``n`` documents.
+
+    Top-k lists are padded with :data:`UNASSIGNED` and probability 0 where
+    there are fewer than ``k`` topics to list.
 
     Attributes
     ----------
@@ -71,6 +125,19 @@ class BatchResult:
         Ids of topics whose snapshot changed in this batch (to publish).
     lineage:
         Births, merges, splits, dormancy and wake-ups in this batch.
+
+    Examples
+    --------
+    A post with no topic to join yet waits, and its top-k is all padding:
+
+    >>> import numpy as np
+    >>> from workers import UNASSIGNED, TopicTrackEngine
+    >>> engine = TopicTrackEngine(dim=4)
+    >>> result = engine.learn_many(np.eye(4, dtype=np.float32)[:1], np.array([0.0]), ["hi"])
+    >>> result.topic_ids.tolist() == [UNASSIGNED]
+    True
+    >>> result.topk_ids.tolist(), result.topk_probs.tolist()
+    ([[-1, -1, -1]], [[0.0, 0.0, 0.0]])
     """
 
     topic_ids: np.ndarray
@@ -88,7 +155,26 @@ class TopicView:
 
     ``size`` counts every document ever assigned; ``weight`` is the
     event-time-decayed mass that drives trending and dormancy. ``version``
-    grows by one each time the topic is published.
+    grows by one each time the topic is published. ``label`` is the top
+    three keywords; ``examples`` are its most central distinct posts.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from workers import TopicTrackEngine
+    >>> rng = np.random.default_rng(3)
+    >>> x = rng.standard_normal(384) + 0.5 * rng.standard_normal((8, 384))
+    >>> x = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    >>> texts = [f"wildfire smoke over the hills, day {i}" for i in range(8)]
+    >>> engine = TopicTrackEngine(dim=384)
+    >>> _ = engine.learn_many(x, 3600.0 * np.arange(8), texts)
+    >>> view = engine.topic(1)
+    >>> view.status, view.size, view.label
+    ('active', 8, 'wildfire · smoke · hills')
+    >>> round(view.weight, 2)  # eight posts over seven hours, at a 12 h half-life
+    6.59
+    >>> view.centroid.shape, len(view.examples)
+    ((384,), 5)
     """
 
     topic_id: int
@@ -107,8 +193,25 @@ class TopicView:
     examples: list[str] = field(default_factory=list)
 
 
+@runtime_checkable
 class TopicEngine(Protocol):
-    """The interface every online topic engine implements."""
+    """The interface every online topic engine implements.
+
+    ``tests/unit/workers/test_engine_contract.py`` holds every engine to it:
+    result shapes and padding, ``predict_many`` changing nothing, a restored
+    snapshot behaving as the original, topic ids never reused, lineage naming
+    existing topics. Engines also have a ``restore(blob)`` class method.
+
+    Examples
+    --------
+    >>> from workers import RiverStreamKMeansEngine, TopicEngine, TopicTrackEngine
+    >>> isinstance(TopicTrackEngine(dim=8), TopicEngine)
+    True
+    >>> isinstance(RiverStreamKMeansEngine(dim=8), TopicEngine)
+    True
+    >>> isinstance(object(), TopicEngine)
+    False
+    """
 
     dim: int
 
@@ -132,7 +235,7 @@ class TopicEngine(Protocol):
         ...
 
     def topic(self, topic_id: int) -> TopicView:
-        """Current view of one topic (any status)."""
+        """Current view of one topic (any status); ``KeyError`` for an id never issued."""
         ...
 
     def topics(self, include_inactive: bool = False) -> list[TopicView]:

@@ -27,7 +27,19 @@ MINUTE = 60.0
 
 @dataclass(frozen=True)
 class TrendSettings:
-    """Windows (seconds, whole minutes) and the support floor of the trending score."""
+    """Windows (seconds, whole minutes) and the support floor of the trending score.
+
+    Examples
+    --------
+    >>> from workers import TrendSettings
+    >>> s = TrendSettings()
+    >>> s.window_s / 60, s.baseline_s / 3600, s.min_support
+    (15.0, 24.0, 5)
+    >>> TrendSettings(window_s=90)
+    Traceback (most recent call last):
+    ...
+    ValueError: window must be a whole number of 60 s buckets, got 90
+    """
 
     window_s: float = 15 * MINUTE
     baseline_s: float = 24 * 3600.0
@@ -72,6 +84,23 @@ class TrendCounter:
     Memory is ``topics x buckets`` int32 (1,000 topics x 1,455 one-minute
     buckets = 5.8 MB); a late event still inside the span is counted in its own minute,
     an older one is left to ClickHouse.
+
+    Examples
+    --------
+    Topic 1 posts steadily all hour; topic 2 goes from nothing to a burst in
+    the last quarter:
+
+    >>> import numpy as np
+    >>> from workers import TrendCounter, TrendSettings
+    >>> counter = TrendCounter(TrendSettings(window_s=900, baseline_s=3600, min_support=3))
+    >>> steady = np.arange(0, 4500, 300.0)  # a post every five minutes
+    >>> burst = 3700.0 + np.arange(0, 800, 100.0)  # eight posts in the last 15 minutes
+    >>> topics = np.r_[np.full(len(steady), 1), np.full(len(burst), 2)]
+    >>> counter.add(topics, np.r_[steady, burst])
+    >>> [(r.topic_id, r.window_count, r.baseline_count) for r in counter.ranking()]
+    [(2, 8, 0), (1, 3, 12)]
+    >>> [round(r.score, 2) for r in counter.ranking()]
+    [8.0, 0.0]
     """
 
     def __init__(self, settings: TrendSettings | None = None) -> None:
@@ -150,13 +179,6 @@ class TrendCounter:
         self.counts[self._row_of(keep)] += self.counts[r]
         self.counts[r] = 0
         self.free.append(r)
-
-    def forget(self, topic_id: int) -> None:
-        """Release a topic's row (archived topics)."""
-        r = self.row.pop(topic_id, None)
-        if r is not None:
-            self.counts[r] = 0
-            self.free.append(r)
 
     def state(self) -> dict[str, Any]:
         """The counts as plain data (for checkpoints): settings, newest bucket, rows in use."""

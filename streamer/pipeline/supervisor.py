@@ -92,9 +92,7 @@ def supervise(
             started = time.monotonic()
             # Its own process group: a terminal's Ctrl-C reaches the supervisor only,
             # which passes it on (see on_signal).
-            proc = subprocess.Popen(
-                list(command), preexec_fn=_stop_with_parent, process_group=0
-            )
+            proc = subprocess.Popen(list(command), preexec_fn=_stop_with_parent, process_group=0)
             child[:] = [proc]
             if on_start is not None:
                 on_start(proc.pid)

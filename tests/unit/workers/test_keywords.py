@@ -36,7 +36,7 @@ def test_merge_combines_and_state_round_trips() -> None:
     assert {w for w, _ in m.keywords(1, 3)} == {"alpha", "beta", "gamma"}
     assert m.keywords(2) == []
     twin = KeywordModel()
-    twin.load(m.state())
+    twin.load(*m.state())
     assert twin.keywords(1, 3) == m.keywords(1, 3)
 
 

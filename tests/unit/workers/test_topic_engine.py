@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -317,3 +320,40 @@ def test_a_loose_joiner_goes_to_a_story_forming_in_the_buffer() -> None:
         res = eng.learn_many(joiner[None, :], np.array([T0 + HOUR + 60]), ["y"])
         assert float(res.similarity[0]) > 0.35
         assert res.topic_ids[0] == expected
+
+
+def test_a_format_1_snapshot_restores_to_the_results_the_old_engine_gave() -> None:
+    """``data/engine_v1.snapshot`` was written by the engine before its parts saved themselves."""
+    data = Path(__file__).parent / "data"
+    blob = (data / "engine_v1.snapshot").read_bytes()
+    want = json.loads((data / "engine_v1_next.json").read_text())
+    eng = TopicTrackEngine.restore(blob)
+    assert len(eng.buffer) == 2 and len(eng.dormant) == 3  # there is something to restore
+    # ... and restored again from today's format, the same state.
+    for e in (eng, TopicTrackEngine.restore(eng.snapshot())):
+        x = np.asarray(want["x"], dtype=np.float32)
+        ts = np.asarray(want["ts"])
+        res = e.learn_many(x, ts, want["texts"], [f"n-{i}" for i in range(len(x))])
+        assert res.topic_ids.tolist() == want["topic_ids"]
+        assert res.similarity.tolist() == want["similarity"]
+        assert res.topk_ids.tolist() == want["topk_ids"]
+        assert res.topk_probs.tolist() == want["topk_probs"]
+        assert [[late.doc_ids, late.topic_id] for late in res.late] == want["late"]
+        assert [[ev.kind, ev.topic_id, ev.other] for ev in res.lineage] == want["lineage"]
+        assert res.changed == want["changed"]
+        fields = ("topic_id", "size", "status", "keywords", "examples", "version", "merged_into")
+        views = [
+            [*(getattr(v, f) for f in fields), v.weight] for v in e.topics(include_inactive=True)
+        ]
+        assert views == want["views"]
+        assert e.stats() == want["stats"]
+
+
+def test_a_restored_engine_writes_the_same_snapshot_bytes() -> None:
+    """Every part restores all of its state (a lost key would change the bytes)."""
+    eng = TopicTrackEngine(DIM)
+    c = centres(2, seed=63)
+    feed(eng, posts(c[0], 12), T0, ["a"])
+    feed(eng, posts(c[1], 3), T0 + HOUR, ["b"])  # waiting in the buffer
+    blob = eng.snapshot()
+    assert TopicTrackEngine.restore(blob).snapshot() == blob
