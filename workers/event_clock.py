@@ -42,7 +42,7 @@ class EventTimePolicy:
 
     Examples
     --------
-    >>> from workers.event_clock import EventTimePolicy
+    >>> from workers import EventTimePolicy
     >>> EventTimePolicy().max_future_skew_s / 3600
     12.0
     """
@@ -118,7 +118,8 @@ class EventClock:
     are held, never confirmed, and the watermark stays where the stream is.
 
     >>> import numpy as np
-    >>> from workers.event_clock import EventClock, EventTimePolicy, HELD, OK
+    >>> from workers import EventClock, EventTimePolicy
+    >>> from workers.event_clock import HELD, OK
     >>> clock = EventClock(EventTimePolicy(hold_arrivals=3))
     >>> t0 = 1_360_000_000.0
     >>> clock.admit(np.array([t0, t0 + 60])).verdict.tolist() == [OK, OK]
