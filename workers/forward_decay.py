@@ -24,6 +24,11 @@ import numpy as np
 #: (e^600) then stay below float64 overflow (e^709), and with a 12 h
 #: half-life the rescale runs once per ~200 days of event time.
 RESCALE_EXPONENT = 300.0
+#: Largest exponent a decay factor is computed with. A factor for a time far
+#: before the landmark (after a jump of event time, or for a very late post)
+#: would overflow float64 (e^709); capped, it stays a huge finite number and
+#: the masses it scales stay comparable instead of becoming inf or NaN.
+MAX_FACTOR_EXPONENT = 700.0
 
 
 class _Landmark:
@@ -87,11 +92,11 @@ class ForwardDecay:
         """Factor turning a forward-decayed sum into its decayed value at time ``t``."""
         if self.landmark is None:
             return 1.0
-        return math.exp(-self.rate * (t - self.landmark))
+        return math.exp(min(-self.rate * (t - self.landmark), MAX_FACTOR_EXPONENT))
 
     def factors_to(self, ts: np.ndarray) -> np.ndarray:
         """:meth:`factor_to` for each time in ``ts``."""
-        return np.exp(-self.rate * (ts - self.landmark))
+        return np.exp(np.minimum(-self.rate * (ts - self.landmark), MAX_FACTOR_EXPONENT))
 
     def advance(self, now: float) -> float:
         """Set the landmark at the first post; move it to ``now`` before weights overflow.

@@ -594,10 +594,15 @@ class TopicTrackEngine:
         """Turn a buffer group into a topic: wake a dormant match, join a live one, or birth."""
         fw = self.decay.weights(group.ts)
         vec_sum = (group.emb.astype(np.float64) * fw[:, None]).sum(axis=0)
-        centroid = (vec_sum / np.linalg.norm(vec_sum)).astype(np.float32)
+        # The group's shape from weights rebased on its newest post: posts far
+        # older than the landmark have forward weights that underflow to 0, and
+        # the centroid and the squared norm of the mean are scale-free anyway.
+        rel = np.exp(self.decay.exponents(group.ts) - self.decay.exponents(group.ts).max())
+        rel_sum = (group.emb.astype(np.float64) * rel[:, None]).sum(axis=0)
+        centroid = (rel_sum / max(float(np.linalg.norm(rel_sum)), 1e-30)).astype(np.float32)
         events: list[LineageEvent] = []
         n_g = np.array([float(len(group.ts))])
-        sq_g = np.array([float(vec_sum @ vec_sum) / float(fw.sum()) ** 2])
+        sq_g = np.array([float(rel_sum @ rel_sum) / float(rel.sum()) ** 2])
         tid = None
         if len(self.live):
             j = self._best_same_topic(self.live, np.arange(len(self.live)), centroid, n_g, sq_g)
