@@ -10,6 +10,7 @@ refreshes its centroid from them.
 
 from __future__ import annotations
 
+import io
 import pickle
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -57,15 +58,94 @@ class DriftMonitor:
         self.detectors.pop(topic_id, None)
 
     def state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        """The detectors, pickled: river keeps their windows in Python objects.
+        """The detectors as plain data: no pickle, so loading a checkpoint runs no code.
 
-        Only load snapshots you wrote (pickle runs code on load).
+        ADWIN's window lives in river's compiled helper, whose state is bytes
+        it serialises and parses itself; Page-Hinkley is a handful of numbers.
         """
-        return {"pickle": np.frombuffer(pickle.dumps(self.detectors), dtype=np.uint8)}, {}
+        blobs: list[bytes] = []
+        entries: list[dict[str, Any]] = []
+        for topic, det in self.detectors.items():
+            if isinstance(det, drift.ADWIN):
+                raw = det._helper.__getstate__()
+                entries.append(
+                    {
+                        "topic": int(topic),
+                        "kind": "adwin",
+                        "params": {k: getattr(det, k) for k in _ADWIN_PARAMS},
+                        "detected": bool(det._drift_detected),
+                        "bytes": len(raw),
+                    }
+                )
+                blobs.append(raw)
+            else:
+                entries.append(
+                    {
+                        "topic": int(topic),
+                        "kind": "page-hinkley",
+                        "params": {k: getattr(det, k) for k in _PAGE_HINKLEY_PARAMS},
+                        "detected": bool(det._drift_detected),
+                        "mean": [det._x_mean.n, det._x_mean._mean],
+                        "sums": [getattr(det, k) for k in _PAGE_HINKLEY_SUMS],
+                    }
+                )
+        data = np.frombuffer(b"".join(blobs), dtype=np.uint8)
+        return {"windows": data}, {"detectors": entries}
 
     def load(self, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> None:
-        """Replace the detectors with :meth:`state` output."""
-        self.detectors = pickle.loads(arrays["pickle"].tobytes())
+        """Replace the detectors with :meth:`state` output.
+
+        Snapshots written before this format pickled the detectors; those are
+        read with an unpickler that accepts river's detector classes only, so
+        even an old checkpoint cannot run arbitrary code.
+        """
+        if "pickle" in arrays:
+            self.detectors = _RiverOnlyUnpickler(io.BytesIO(arrays["pickle"].tobytes())).load()
+            return
+        data = arrays["windows"].tobytes()
+        at = 0
+        self.detectors = {}
+        for e in meta["detectors"]:
+            if e["kind"] == "adwin":
+                det = drift.ADWIN(**e["params"])
+                det._helper.__setstate__(data[at : at + e["bytes"]])
+                det._drift_detected = e["detected"]
+                at += e["bytes"]
+            else:
+                det = drift.PageHinkley(**e["params"])
+                det._drift_detected = e["detected"]
+                det._x_mean.n, det._x_mean._mean = e["mean"]
+                for k, v in zip(_PAGE_HINKLEY_SUMS, e["sums"], strict=True):
+                    setattr(det, k, v)
+            self.detectors[int(e["topic"])] = det
+
+
+#: ADWIN's constructor arguments (all that its compiled helper is built from).
+_ADWIN_PARAMS = ("delta", "clock", "max_buckets", "min_window_length", "grace_period")
+#: Page-Hinkley's constructor arguments and running sums (river 0.26).
+_PAGE_HINKLEY_PARAMS = ("min_instances", "delta", "threshold", "alpha", "mode")
+_PAGE_HINKLEY_SUMS = ("_sum_increase", "_sum_decrease", "_min_increase", "_max_decrease")
+
+
+class _RiverOnlyUnpickler(pickle.Unpickler):
+    """Reads the pickled detectors of old snapshots, refusing every other class."""
+
+    ALLOWED = frozenset(
+        {
+            ("river.drift.adwin", "ADWIN"),
+            ("river.drift.page_hinkley", "PageHinkley"),
+            ("river._river_rust.drift", "AdaptiveWindowing"),
+            ("river.stats.mean", "Mean"),
+            ("copyreg", "__newobj__"),
+            ("copyreg", "_reconstructor"),
+            ("builtins", "object"),
+        }
+    )
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"snapshot refers to {module}.{name}: refused")
+        return super().find_class(module, name)
 
 
 @dataclass
