@@ -64,12 +64,15 @@ class EventTimePolicy:
     confirm_min: int = 5
     confirm_share: float = 0.8
     #: A held event is rejected after this many later arrivals without
-    #: confirmation, or when more than ``hold_capacity`` events wait.
+    #: confirmation, or when more than ``hold_capacity`` events wait, or when
+    #: it waited ``hold_wall_s`` of wall time (a stream that went quiet brings
+    #: no evidence either way; the event should not wait in limbo for ever).
     hold_arrivals: int = 1000
     hold_capacity: int = 1000
+    hold_wall_s: float = 300.0
 
     def __post_init__(self) -> None:
-        for name in ("allowed_lateness_s", "max_future_skew_s", "max_wall_skew_s"):
+        for name in ("allowed_lateness_s", "max_future_skew_s", "max_wall_skew_s", "hold_wall_s"):
             v = getattr(self, name)
             if not (math.isfinite(v) and v > 0):
                 raise ValueError(f"{name} must be a positive number of seconds, got {v!r}")
@@ -144,6 +147,8 @@ class EventClock:
         self.arrivals = 0
         #: Held events: token -> (event time, arrival number when held).
         self.held: dict[int, tuple[float, int]] = {}
+        #: Wall time each held event was held at.
+        self.held_since: dict[int, float] = {}
         #: Arrivals since the first event now held, and how many of them were ahead.
         self._since_hold = 0
         self._ahead_since_hold = 0
@@ -179,8 +184,17 @@ class EventClock:
         tokens = list(range(n)) if tokens is None else tokens
         for i in range(n):
             self._admit_one(i, float(ts[i]), tokens[i], wall_limit, out)
-        self._expire(out)
+        out.expired.extend(self.expire())
         return out
+
+    def expire(self) -> list[tuple[int, str]]:
+        """Reject held events that waited too long; ``(token, reason)`` for each.
+
+        Called with every batch, and by a timer while a stream is quiet.
+        """
+        out = Admission(verdict=np.zeros(0, dtype=np.int8))
+        self._expire(out)
+        return out.expired
 
     def _admit_one(self, i: int, t: float, token: int, wall_limit: float, out: Admission) -> None:
         p = self.policy
@@ -206,6 +220,7 @@ class EventClock:
             if not self.held:
                 self._since_hold, self._ahead_since_hold = 1, 1
             self.held[token] = (t, self.arrivals)
+            self.held_since[token] = self.wall_clock()
             out.verdict[i] = HELD
             self.counts["held"] += 1
         elif t < w - p.allowed_lateness_s:
@@ -228,7 +243,8 @@ class EventClock:
         """The stream moved: re-admit the held events in time order from the earliest."""
         p = self.policy
         waiting = sorted(self.held.items(), key=lambda kv: kv[1][0])
-        self.held = {}
+        since = self.held_since
+        self.held, self.held_since = {}, {}
         self._since_hold = self._ahead_since_hold = 0
         self.watermark = waiting[0][1][0]
         for token, (t, held_at) in waiting:
@@ -237,6 +253,7 @@ class EventClock:
                 if not self.held:
                     self._since_hold, self._ahead_since_hold = 1, 1
                 self.held[token] = (t, held_at)
+                self.held_since[token] = since.get(token, self.wall_clock())
                 continue
             self.watermark = max(self.watermark, t)
             out.released.append(token)
@@ -249,18 +266,21 @@ class EventClock:
             return
         by_age = sorted(self.held.items(), key=lambda kv: kv[1][1])
         excess = len(by_age) - p.hold_capacity
+        now = self.wall_clock()
         for k, (token, (t, held_at)) in enumerate(by_age):
             waited = self.arrivals - held_at
-            if waited < p.hold_arrivals and k >= excess:
+            idle = now - self.held_since.get(token, now)
+            if waited < p.hold_arrivals and k >= excess and idle < p.hold_wall_s:
                 continue
             del self.held[token]
+            self.held_since.pop(token, None)
             ahead = t - self.watermark if self.watermark is not None else 0.0
             out.expired.append(
                 (
                     token,
                     f"event time {t:.0f} is {_ahead(ahead)} ahead of the stream's watermark "
                     f"(at most {p.max_future_skew_s:.0f} s without confirmation) and "
-                    f"{waited} later events did not confirm the jump",
+                    f"{waited} later events in {idle:.0f} s did not confirm the jump",
                 )
             )
             self.counts["rejected"] += 1
@@ -274,7 +294,9 @@ class EventClock:
             "policy": asdict(self.policy),
             "watermark": self.watermark,
             "arrivals": self.arrivals,
-            "held": [[token, t, at] for token, (t, at) in self.held.items()],
+            "held": [
+                [token, t, at, self.held_since.get(token)] for token, (t, at) in self.held.items()
+            ],
             "since_hold": self._since_hold,
             "ahead_since_hold": self._ahead_since_hold,
             "counts": dict(self.counts),
@@ -291,7 +313,13 @@ class EventClock:
         clock = cls(policy or EventTimePolicy(**state["policy"]), wall_clock)
         clock.watermark = state["watermark"]
         clock.arrivals = int(state["arrivals"])
-        clock.held = {int(tok): (float(t), int(at)) for tok, t, at in state["held"]}
+        now = wall_clock()
+        clock.held = {int(h[0]): (float(h[1]), int(h[2])) for h in state["held"]}
+        # A restart does not reset the wait (older states lack the wall time: from now).
+        clock.held_since = {
+            int(h[0]): float(h[3]) if len(h) > 3 and h[3] is not None else now
+            for h in state["held"]
+        }
         clock._since_hold = int(state["since_hold"])
         clock._ahead_since_hold = int(state["ahead_since_hold"])
         clock.counts.update(state["counts"])

@@ -131,12 +131,22 @@ class Pipeline:
             self.stop()
 
     async def send_dead_letter(
-        self, raw: bytes | None, reason: str, stage: str, event: Any
+        self, raw: bytes | None, reason: str, stage: str, event: Any | None
     ) -> asyncio.Future:
-        """Send the original bytes to ``dead-letter``; return the delivery future."""
-        m = event.message
+        """Send the original bytes to ``dead-letter``; return the delivery future.
+
+        ``event`` is the Faust event the bytes came with (its position goes into
+        the headers); None for what no message brought now (a held event that
+        timed out), whose position is given as ``embedded``/-1/-1.
+        """
+        if event is None:
+            key, where = None, (TOPIC_EMBEDDED, -1, -1)
+        else:
+            m = event.message
+            key = event.key if isinstance(event.key, bytes) else None
+            where = (m.topic, m.partition, m.offset)
         return await self.topics.dead_letter.send(
-            key=event.key if isinstance(event.key, bytes) else None,
+            key=key,
             value=raw if raw is not None else b"",
-            headers=dead_letter_headers(reason, stage, m.topic, m.partition, m.offset),
+            headers=dead_letter_headers(reason, stage, *where),
         )

@@ -375,6 +375,22 @@ class Tracker:
         vectors = np.concatenate([batch.vectors[ok], again])
         return events, vectors, [batch.events[i] for i in late], batch.vectors[late]
 
+    def expire_held(self) -> list[TrackOutput]:
+        """Held events that waited too long on quiet streams, as outputs to dead-letter."""
+        outs = []
+        for stream, clock in self.clocks.items():
+            expired = clock.expire()
+            if not expired:
+                continue
+            out = TrackOutput(stream=stream)
+            held = self.held.get(stream, {})
+            out.rejected = [(held.pop(token)[0], reason) for token, reason in expired]
+            eng = self.engines.get(stream)
+            if eng is not None:  # the API shows a stream's topics from its last output
+                self._describe(eng, out)
+            outs.append(out)
+        return outs
+
     def learn(self, batch: EmbeddedBatch, partition: int = 0) -> TrackOutput:
         """Assign one batch of one stream, from ``partition`` of ``embedded``; return the
         rows to publish. CPU-bound."""
@@ -395,10 +411,15 @@ class Tracker:
             res = eng.predict_many(late_vectors)
             out.assignments.extend(_assignment_rows(late_events, stream, res))
             out.too_late = len(late_events)
-        out.summaries = [topic_summary(v, stream) for v in eng.topics()[:TOP_TOPICS]]
+        self._describe(eng, out)
+        return out
+
+    @staticmethod
+    def _describe(eng: TopicEngine, out: TrackOutput) -> None:
+        """The stream's topics and engine stats as they stand, for the API."""
+        out.summaries = [topic_summary(v, out.stream) for v in eng.topics()[:TOP_TOPICS]]
         out.stats = {k: float(v) for k, v in eng.stats().items()}
         out.last_ts = float(eng.last_ts)
-        return out
 
     def _learn(
         self,

@@ -77,10 +77,10 @@ def register(
     lock = asyncio.Lock()
     last = [time.monotonic()]
 
-    async def checkpoint() -> None:
+    async def checkpoint(force: bool = False) -> None:
         """Save engines and offsets, then let the offsets they cover commit."""
         async with lock:
-            if not len(held):
+            if not len(held) and not force:
                 return
             await asyncio.wrap_future(pool.submit(tracker.save))
             held.release()
@@ -161,8 +161,15 @@ def register(
 
     @p.app.timer(interval=s.checkpoint_interval)
     async def idle_checkpoint() -> None:
+        # Held events of a quiet stream wait no longer than the policy allows.
+        async with lock:
+            expired = await asyncio.wrap_future(pool.submit(tracker.expire_held))
+            if expired:
+                await _publish(p, [(out, None) for out in expired])
+        if expired:
+            await checkpoint(force=True)
         # When input pauses no batch comes to trigger the checkpoint.
-        if len(held) and time.monotonic() - last[0] >= s.checkpoint_interval:
+        elif len(held) and time.monotonic() - last[0] >= s.checkpoint_interval:
             await checkpoint()
 
     p.agent(p.topics.embedded, name="track")(track)

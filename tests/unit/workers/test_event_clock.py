@@ -96,3 +96,16 @@ def test_state_round_trips_and_todays_policy_wins():
 def test_policy_values_are_checked(bad):
     with pytest.raises(ValueError):
         EventTimePolicy(**bad)
+
+
+def test_a_held_event_on_a_quiet_stream_is_rejected_after_its_wall_time():
+    now = [WALL]
+    c = EventClock(EventTimePolicy(hold_wall_s=60), wall_clock=lambda: now[0])
+    c.admit(np.array([T0]))
+    assert c.admit(np.array([T0 + TWO_YEARS]), tokens=[5]).verdict.tolist() == [HELD]
+    now[0] += 59
+    assert c.expire() == []
+    twin = EventClock.from_state(c.state(), c.policy, lambda: now[0])  # a restart keeps the wait
+    now[0] += 2
+    assert [t for t, _ in c.expire()] == [5] and [t for t, _ in twin.expire()] == [5]
+    assert not c.held and not c.held_since

@@ -97,3 +97,23 @@ def test_too_late_events_are_stored_with_a_topic_but_not_learned(tmp_path):
     assert row["event_id"] == "old" and row["ts"] == T0 - 30 * 86400.0
     assert row["topic_id"] == tr.engines["s"].topics()[0].topic_id
     assert tr.engines["s"].snapshot() == before  # the engine learned nothing from it
+
+
+def test_held_events_of_a_quiet_stream_expire_to_dead_letter(tmp_path):
+    now = [WALL]
+    tr = Tracker(
+        tmp_path,
+        factories=FACTORIES,
+        clock=lambda: now[0],
+        event_time=EventTimePolicy(hold_wall_s=30),
+    )
+    x = posts(centres(1, seed=8)[0], 7, seed=9)
+    tr.learn(
+        EmbeddedBatch("s", [{"id": f"a{i}", "ts": T0 + i, "text": "t"} for i in range(6)], x[:6])
+    )
+    tr.learn(EmbeddedBatch("s", [{"id": "bad", "ts": T0 + TWO_YEARS, "text": "t"}], x[6:]))
+    assert tr.expire_held() == []
+    now[0] += 31
+    (out,) = tr.expire_held()
+    assert [ev["id"] for ev, _ in out.rejected] == ["bad"] and tr.held["s"] == {}
+    assert out.summaries and out.stats  # the API keeps showing the stream's topics
