@@ -27,7 +27,7 @@ from streamer.cli.options import add_pipeline_options, settings_from_args, setup
 from streamer.cli.run import draw_table
 from streamer.discovery import running_workers
 from streamer.kafka.producer import ProduceReport, produce_lines
-from streamer.pipeline.alert_params import alert_settings
+from streamer.pipeline.params import alert_settings
 from streamer.store import alert_queries, topic_queries
 
 if TYPE_CHECKING:  # Faust loads with the pipeline, in run(), not at `topictrack --help`

@@ -15,7 +15,7 @@ from typing import Any
 
 from streamer.cli.options import json_object
 from streamer.config import ConfigError
-from streamer.pipeline.alert_params import alert_settings
+from streamer.pipeline.params import alert_settings
 
 #: Rows of the printed table: (key, label, format).
 TABLE: tuple[tuple[str, str, str], ...] = (

@@ -28,7 +28,7 @@ from streamer.config import (
     parse_store_url,
 )
 from streamer.kafka.broker import free_port
-from streamer.pipeline.alert_params import alert_settings
+from streamer.pipeline.params import alert_settings, event_time_policy
 from streamer.pipeline.webhook import check_url
 from streamer.store import Store, open_store
 
@@ -94,6 +94,13 @@ def add_pipeline_options(
         "e.g. '{\"new_min_docs\": 20}'",
     )
     g.add_argument(
+        "--event-time-params",
+        default="{}",
+        type=json_object,
+        help="event-time policy as JSON (workers.event_clock.EventTimePolicy fields, "
+        "docs/event_time.md), e.g. '{\"allowed_lateness_s\": 86400}'",
+    )
+    g.add_argument(
         "--alert-webhook",
         default=None,
         metavar="URL",
@@ -127,6 +134,7 @@ def settings_from_args(args: argparse.Namespace, agents: str = "all") -> Setting
     """Settings from parsed options (``--agents`` overrides ``agents`` when present)."""
     # Fail before anything starts, with the option's name in the message.
     alert_settings(args.alert_params)
+    event_time_policy(args.event_time_params)
     if args.alert_webhook:
         try:
             check_url(args.alert_webhook)
@@ -141,6 +149,7 @@ def settings_from_args(args: argparse.Namespace, agents: str = "all") -> Setting
         engine=args.engine,
         engine_params=dict(args.engine_params),
         alert_params=dict(args.alert_params),
+        event_time_params=dict(args.event_time_params),
         alert_webhook=args.alert_webhook or None,
         agents=parse_agents(getattr(args, "agents", None) or agents),
         partitions=args.partitions,

@@ -22,7 +22,6 @@ from typing import Any
 
 from streamer.config import TOPIC_EMBEDDED, ConfigError
 from streamer.pipeline.agents.acks import Held
-from streamer.pipeline.alert_params import alert_settings
 from streamer.pipeline.checkpoint import CheckpointStore, LocalCheckpoints
 from streamer.pipeline.codec import (
     CodecError,
@@ -32,6 +31,7 @@ from streamer.pipeline.codec import (
     encode_row_messages,
 )
 from streamer.pipeline.context import Pipeline
+from streamer.pipeline.params import alert_settings, event_time_policy
 from streamer.pipeline.runtime import TOP_TOPICS, topic_summary
 from streamer.pipeline.tracker import Tracker, TrackOutput
 from streamer.pipeline.webhook import WebhookSender, WebhookSettings
@@ -53,6 +53,7 @@ def register(
         engine=s.engine,
         engine_params=s.engine_params,
         alert_settings=alert_settings(s.alert_params),
+        event_time=event_time_policy(s.event_time_params),
         broker_epoch=s.broker_epoch,
     )
     # Engines are plain Python objects touched by one thread at a time: this one.

@@ -1,11 +1,11 @@
-"""``--alert-params``: AlertSettings fields, checked with clear errors."""
+"""``--alert-params`` and ``--event-time-params``: settings fields, checked with clear errors."""
 
 from __future__ import annotations
 
 import pytest
 
 from streamer.config import ConfigError
-from streamer.pipeline.alert_params import alert_settings
+from streamer.pipeline.params import alert_settings, event_time_policy
 from workers.alerts import AlertSettings
 
 
@@ -23,3 +23,13 @@ def test_alert_params_are_checked_with_clear_errors():
         alert_settings({"burst_score": True})
     with pytest.raises(ConfigError, match="hysteresis"):
         alert_settings({"burst_score": 1.0})
+
+
+def test_event_time_params_are_checked_the_same_way():
+    assert event_time_policy({"hold_wall_s": 5}).hold_wall_s == 5.0
+    with pytest.raises(ConfigError, match=r"--event-time-params: unknown setting.*lateness"):
+        event_time_policy({"lateness": 3})
+    with pytest.raises(ConfigError, match="confirm_min must be an integer"):
+        event_time_policy({"confirm_min": 1.5})
+    with pytest.raises(ConfigError, match="confirm_share"):
+        event_time_policy({"confirm_share": 0.4})
