@@ -13,11 +13,14 @@ into one of four verdicts (policy and reasons in docs/event_time.md):
   time bucket (assigned without learning), never touching the engine's clock;
 - ``HELD``: further ahead of the watermark than ``max_future_skew_s``: kept
   aside until the stream confirms the jump. A stream that resumes after a
-  pause sends mostly such events, so once at least ``confirm_min`` events
-  arrived since the first hold and ``confirm_share`` of them were ahead too,
-  the held events are released (re-admitted in time order). A wrong clock
-  among valid events never gets that majority; its events are rejected after
-  ``hold_arrivals`` more arrivals, or when more than ``hold_capacity`` wait;
+  pause sends nothing but such events (and perhaps late stragglers of the
+  old era), so once ``confirm_min`` of them arrived while no in-bounds event
+  moved the watermark on, the held events are released (re-admitted in time
+  order). An in-bounds event that still moves the watermark starts the
+  count again: a wrong clock among a live stream's events is never
+  confirmed, even when its events outnumber the valid ones. Held events are
+  rejected after ``hold_arrivals`` more arrivals, after ``hold_wall_s`` of
+  wall time, or when more than ``hold_capacity`` wait;
 - ``REJECTED``: ahead of the wall clock by more than ``max_wall_skew_s`` (no
   correct clock does that), or held and never confirmed: dead-lettered with
   the reason.
@@ -59,10 +62,9 @@ class EventTimePolicy:
     #: Ahead of the wall clock by more than this is rejected outright: clock
     #: skew between hosts, not a real event.
     max_wall_skew_s: float = 15 * 60.0
-    #: Arrivals since the first held event needed before a jump is accepted,
-    #: and the share of them that must be ahead too.
+    #: Events ahead of the watermark, with none in bounds moving it on
+    #: between them, that confirm a jump (a stream resumed after a pause).
     confirm_min: int = 5
-    confirm_share: float = 0.8
     #: A held event is rejected after this many later arrivals without
     #: confirmation, or when more than ``hold_capacity`` events wait, or when
     #: it waited ``hold_wall_s`` of wall time (a stream that went quiet brings
@@ -76,8 +78,6 @@ class EventTimePolicy:
             v = getattr(self, name)
             if not (math.isfinite(v) and v > 0):
                 raise ValueError(f"{name} must be a positive number of seconds, got {v!r}")
-        if not 0.5 < self.confirm_share <= 1.0:
-            raise ValueError(f"confirm_share must be in (0.5, 1], got {self.confirm_share}")
         for name in ("confirm_min", "hold_arrivals", "hold_capacity"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
@@ -149,9 +149,8 @@ class EventClock:
         self.held: dict[int, tuple[float, int]] = {}
         #: Wall time each held event was held at.
         self.held_since: dict[int, float] = {}
-        #: Arrivals since the first event now held, and how many of them were ahead.
-        self._since_hold = 0
-        self._ahead_since_hold = 0
+        #: Events held since an in-bounds event last moved the watermark on.
+        self._ahead = 0
         self.counts = {"ok": 0, "late": 0, "held": 0, "released": 0, "rejected": 0}
 
     # -- the verdicts ----------------------------------------------------
@@ -209,16 +208,11 @@ class EventClock:
             self.counts["rejected"] += 1
             return
         w = self.watermark
-        if self.held:
-            self._since_hold += 1
-            if w is not None and t > w + p.max_future_skew_s:
-                self._ahead_since_hold += 1
         if w is None:
             self.watermark = t
             self.counts["ok"] += 1
         elif t > w + p.max_future_skew_s:
-            if not self.held:
-                self._since_hold, self._ahead_since_hold = 1, 1
+            self._ahead += 1
             self.held[token] = (t, self.arrivals)
             self.held_since[token] = self.wall_clock()
             out.verdict[i] = HELD
@@ -227,17 +221,19 @@ class EventClock:
             out.verdict[i] = LATE
             self.counts["late"] += 1
         else:
+            if t > w:
+                # The old era is alive (an in-bounds event still moves it on): the
+                # held events are not a stream that moved, however many they are.
+                # Stragglers behind the watermark (a resumed stream's late posts)
+                # do not count against a jump.
+                self._ahead = 0
             self.watermark = max(w, t)
             self.counts["ok"] += 1
         if self.held and self._confirmed():
             self._release(out)
 
     def _confirmed(self) -> bool:
-        p = self.policy
-        return (
-            self._since_hold >= p.confirm_min
-            and self._ahead_since_hold >= p.confirm_share * self._since_hold
-        )
+        return self._ahead >= self.policy.confirm_min
 
     def _release(self, out: Admission) -> None:
         """The stream moved: re-admit the held events in time order from the earliest."""
@@ -245,19 +241,17 @@ class EventClock:
         waiting = sorted(self.held.items(), key=lambda kv: kv[1][0])
         since = self.held_since
         self.held, self.held_since = {}, {}
-        self._since_hold = self._ahead_since_hold = 0
         self.watermark = waiting[0][1][0]
         for token, (t, held_at) in waiting:
             if t > self.watermark + p.max_future_skew_s:
                 # Still far ahead of its own group: wait again (its hold count goes on).
-                if not self.held:
-                    self._since_hold, self._ahead_since_hold = 1, 1
                 self.held[token] = (t, held_at)
                 self.held_since[token] = since.get(token, self.wall_clock())
                 continue
             self.watermark = max(self.watermark, t)
             out.released.append(token)
             self.counts["released"] += 1
+        self._ahead = len(self.held)
 
     def _expire(self, out: Admission) -> None:
         """Reject held events that waited too many arrivals, or beyond the capacity."""
@@ -285,7 +279,7 @@ class EventClock:
             )
             self.counts["rejected"] += 1
         if not self.held:
-            self._since_hold = self._ahead_since_hold = 0
+            self._ahead = 0
 
     # -- state -----------------------------------------------------------
     def state(self) -> dict[str, Any]:
@@ -297,8 +291,7 @@ class EventClock:
             "held": [
                 [token, t, at, self.held_since.get(token)] for token, (t, at) in self.held.items()
             ],
-            "since_hold": self._since_hold,
-            "ahead_since_hold": self._ahead_since_hold,
+            "ahead": self._ahead,
             "counts": dict(self.counts),
         }
 
@@ -320,7 +313,6 @@ class EventClock:
             int(h[0]): float(h[3]) if len(h) > 3 and h[3] is not None else now
             for h in state["held"]
         }
-        clock._since_hold = int(state["since_hold"])
-        clock._ahead_since_hold = int(state["ahead_since_hold"])
+        clock._ahead = int(state.get("ahead", 0))
         clock.counts.update(state["counts"])
         return clock

@@ -73,6 +73,11 @@ class Topics:
         )
 
 
+#: Most bytes of a bad message forwarded to ``dead-letter``: well under the
+#: producer's request limit (``MAX_REQUEST_SIZE`` in app.py, 4 MiB), so a 10 MB
+#: message is recorded, cut, instead of failing its batch for ever.
+MAX_DEAD_LETTER_BYTES = 256 * 1024
+
 #: An agent body: consumes a Faust stream until it ends or is cancelled.
 AgentBody = Callable[[Any], Awaitable[None]]
 
@@ -139,6 +144,11 @@ class Pipeline:
         the headers); None for what no message brought now (a held event that
         timed out), whose position is given as ``embedded``/-1/-1.
         """
+        raw = raw if raw is not None else b""
+        if len(raw) > MAX_DEAD_LETTER_BYTES:
+            # Larger than a message this worker may send: keep the start, say so.
+            reason += f" (first {MAX_DEAD_LETTER_BYTES:,} of {len(raw):,} bytes kept)"
+            raw = raw[:MAX_DEAD_LETTER_BYTES]
         if event is None:
             key, where = None, (TOPIC_EMBEDDED, -1, -1)
         else:
@@ -147,6 +157,6 @@ class Pipeline:
             where = (m.topic, m.partition, m.offset)
         return await self.topics.dead_letter.send(
             key=key,
-            value=raw if raw is not None else b"",
+            value=raw,
             headers=dead_letter_headers(reason, stage, *where),
         )

@@ -47,7 +47,7 @@ def test_a_wrong_clock_minority_is_held_then_rejected_and_never_moves_the_clock(
 
 
 def test_a_stream_resuming_after_a_pause_is_confirmed_and_released_in_time_order():
-    c = clock(confirm_min=5, confirm_share=0.8)
+    c = clock(confirm_min=5)
     c.admit(np.array([T0]))
     later = T0 + 3 * DAY  # beyond the 12 h future bound
     a = c.admit(np.array([later + 30, later, later + 10]), tokens=[10, 11, 12])
@@ -91,7 +91,7 @@ def test_state_round_trips_and_todays_policy_wins():
 
 @pytest.mark.parametrize(
     "bad",
-    [{"allowed_lateness_s": 0}, {"max_future_skew_s": float("inf")}, {"confirm_share": 0.5}],
+    [{"allowed_lateness_s": 0}, {"max_future_skew_s": float("inf")}, {"confirm_min": 0}],
 )
 def test_policy_values_are_checked(bad):
     with pytest.raises(ValueError):
@@ -109,3 +109,24 @@ def test_a_held_event_on_a_quiet_stream_is_rejected_after_its_wall_time():
     now[0] += 2
     assert [t for t, _ in c.expire()] == [5] and [t for t, _ in twin.expire()] == [5]
     assert not c.held and not c.held_since
+
+
+def test_wrong_clock_events_outnumbering_a_live_stream_are_never_confirmed():
+    c = clock(hold_arrivals=10_000)
+    c.admit(np.array([T0]))
+    t, released = T0, []
+    for k in range(200):  # two bad events for every valid one, the valid ones moving on
+        t += 30
+        ts = np.array([T0 + TWO_YEARS + k, T0 + TWO_YEARS + k + 0.5, t])
+        a = c.admit(ts, tokens=[3 * k, 3 * k + 1, 3 * k + 2])
+        released += a.released
+    assert released == [] and c.watermark == t and len(c.held) == 400
+
+
+def test_late_stragglers_do_not_block_a_resumed_stream():
+    c = clock()
+    c.admit(np.array([T0 + 100]))
+    later = T0 + 3 * 86400
+    ts = [later, T0 + 50, later + 1, later + 2, T0 + 60, later + 3, later + 4]
+    a = c.admit(np.array(ts))  # two posts of the old era arrive late among the new ones
+    assert a.released and c.watermark == later + 4

@@ -31,5 +31,5 @@ def test_event_time_params_are_checked_the_same_way():
         event_time_policy({"lateness": 3})
     with pytest.raises(ConfigError, match="confirm_min must be an integer"):
         event_time_policy({"confirm_min": 1.5})
-    with pytest.raises(ConfigError, match="confirm_share"):
-        event_time_policy({"confirm_share": 0.4})
+    with pytest.raises(ConfigError, match="confirm_min must be >= 1"):
+        event_time_policy({"confirm_min": 0})
