@@ -13,10 +13,9 @@ into one of four verdicts (policy and reasons in docs/event_time.md):
   time bucket (assigned without learning), never touching the engine's clock;
 - ``HELD``: further ahead of the watermark than ``max_future_skew_s``: kept
   aside until the stream confirms the jump. A stream that resumes after a
-  pause sends nothing but such events (and perhaps late stragglers of the
-  old era), so once ``confirm_min`` of them arrived while no in-bounds event
-  moved the watermark on, the held events are released (re-admitted in time
-  order). An in-bounds event that still moves the watermark starts the
+  pause sends nothing but such events, so once ``confirm_min`` of them
+  arrived with no in-bounds event between them, the held events are
+  released (re-admitted in time order). Any in-bounds event starts the
   count again: a wrong clock among a live stream's events is never
   confirmed, even when its events outnumber the valid ones. Held events are
   rejected after ``hold_arrivals`` more arrivals, after ``hold_wall_s`` of
@@ -62,8 +61,8 @@ class EventTimePolicy:
     #: Ahead of the wall clock by more than this is rejected outright: clock
     #: skew between hosts, not a real event.
     max_wall_skew_s: float = 15 * 60.0
-    #: Events ahead of the watermark, with none in bounds moving it on
-    #: between them, that confirm a jump (a stream resumed after a pause).
+    #: Events ahead of the watermark, with no in-bounds event between them,
+    #: that confirm a jump (a stream resumed after a pause).
     confirm_min: int = 5
     #: A held event is rejected after this many later arrivals without
     #: confirmation, or when more than ``hold_capacity`` events wait, or when
@@ -149,7 +148,7 @@ class EventClock:
         self.held: dict[int, tuple[float, int]] = {}
         #: Wall time each held event was held at.
         self.held_since: dict[int, float] = {}
-        #: Events held since an in-bounds event last moved the watermark on.
+        #: Events held since the last in-bounds event.
         self._ahead = 0
         self.counts = {"ok": 0, "late": 0, "held": 0, "released": 0, "rejected": 0}
 
@@ -221,12 +220,12 @@ class EventClock:
             out.verdict[i] = LATE
             self.counts["late"] += 1
         else:
-            if t > w:
-                # The old era is alive (an in-bounds event still moves it on): the
-                # held events are not a stream that moved, however many they are.
-                # Stragglers behind the watermark (a resumed stream's late posts)
-                # do not count against a jump.
-                self._ahead = 0
+            # The old era is alive (an in-bounds event arrived): the held events
+            # are not a stream that moved, however many they are. Any in-bounds
+            # event counts, even one at or behind the watermark: a live stream
+            # sends many posts in the same second, and a stream that resumed
+            # after a pause sends none of the old era.
+            self._ahead = 0
             self.watermark = max(w, t)
             self.counts["ok"] += 1
         if self.held and self._confirmed():
@@ -251,7 +250,9 @@ class EventClock:
             self.watermark = max(self.watermark, t)
             out.released.append(token)
             self.counts["released"] += 1
-        self._ahead = len(self.held)
+        # Events still held are far ahead of the confirmed group: they need their
+        # own confirmation (else one release would chain into the next).
+        self._ahead = 0
 
     def _expire(self, out: Admission) -> None:
         """Reject held events that waited too many arrivals, or beyond the capacity."""

@@ -123,10 +123,27 @@ def test_wrong_clock_events_outnumbering_a_live_stream_are_never_confirmed():
     assert released == [] and c.watermark == t and len(c.held) == 400
 
 
-def test_late_stragglers_do_not_block_a_resumed_stream():
+def test_any_in_bounds_event_starts_the_confirmation_again():
     c = clock()
     c.admit(np.array([T0 + 100]))
-    later = T0 + 3 * 86400
-    ts = [later, T0 + 50, later + 1, later + 2, T0 + 60, later + 3, later + 4]
-    a = c.admit(np.array(ts))  # two posts of the old era arrive late among the new ones
-    assert a.released and c.watermark == later + 4
+    far = T0 + TWO_YEARS
+    # Four ahead, then a post in the same second as the watermark, then four more.
+    a = c.admit(np.array([far, far, far, far, T0 + 100, far, far, far, far]))
+    assert not a.released and c.watermark == T0 + 100
+    assert c.admit(np.array([far])).released  # the fifth in a row confirms
+
+
+def test_a_real_gap_confirmed_among_wrong_clock_events_does_not_chain_into_theirs():
+    """A live stream with a two-day gap, two events two years fast per valid one."""
+    c = clock(hold_arrivals=10_000)
+    valid = np.r_[T0 + 60 * np.arange(50), T0 + 2 * 86400 + 60 * np.arange(50)]
+    arrivals: list[float] = []
+    for k, t in enumerate(valid):
+        arrivals += [float(t), T0 + TWO_YEARS + k, T0 + TWO_YEARS + k + 0.5]
+    released, late = [], 0
+    for i in range(0, len(arrivals), 9):
+        a = c.admit(np.array(arrivals[i : i + 9]), tokens=list(range(i, i + 9)))
+        released += a.released
+        late += int((a.verdict == LATE).sum())
+    assert late == 0 and c.watermark == valid[-1]
+    assert all(arrivals[tok] < T0 + TWO_YEARS for tok in released)  # only the gap's events
