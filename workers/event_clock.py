@@ -180,6 +180,13 @@ class EventClock:
             self.counts["ok"] += n
             return out
         tokens = list(range(n)) if tokens is None else tokens
+        if w is None:
+            # A new stream starts its clock at its first batch's median time (of
+            # the times that are not ahead of the wall clock): one wrong clock
+            # among the first posts cannot set it.
+            sane = ts[np.isfinite(ts) & (ts <= wall_limit)]
+            if len(sane):
+                self.watermark = float(np.median(sane))
         for i in range(n):
             self._admit_one(i, float(ts[i]), tokens[i], wall_limit, out)
         out.expired.extend(self.expire())
@@ -207,7 +214,7 @@ class EventClock:
             self.counts["rejected"] += 1
             return
         w = self.watermark
-        if w is None:
+        if w is None:  # only when no time in the first batch was usable
             self.watermark = t
             self.counts["ok"] += 1
         elif t > w + p.max_future_skew_s:

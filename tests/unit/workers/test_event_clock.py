@@ -136,6 +136,7 @@ def test_any_in_bounds_event_starts_the_confirmation_again():
 def test_a_real_gap_confirmed_among_wrong_clock_events_does_not_chain_into_theirs():
     """A live stream with a two-day gap, two events two years fast per valid one."""
     c = clock(hold_arrivals=10_000)
+    c.admit(np.array([T0 - 60.0]))  # the stream is established
     valid = np.r_[T0 + 60 * np.arange(50), T0 + 2 * 86400 + 60 * np.arange(50)]
     arrivals: list[float] = []
     for k, t in enumerate(valid):
@@ -147,3 +148,9 @@ def test_a_real_gap_confirmed_among_wrong_clock_events_does_not_chain_into_their
         late += int((a.verdict == LATE).sum())
     assert late == 0 and c.watermark == valid[-1]
     assert all(arrivals[tok] < T0 + TWO_YEARS for tok in released)  # only the gap's events
+
+
+def test_a_new_stream_starts_its_clock_at_its_first_batchs_median():
+    c = clock()
+    a = c.admit(np.array([T0 + TWO_YEARS, T0, T0 + 5, T0 + 9]), tokens=[1, 2, 3, 4])
+    assert a.verdict.tolist() == [HELD, OK, OK, OK] and c.watermark == T0 + 9
