@@ -213,7 +213,14 @@ class Store(abc.ABC):
         )
         if int(found[0]["n"]):
             return
-        self.execute(re.sub(r"\s+IF\s+NOT\s+EXISTS", "", statement, count=1, flags=re.I))
+        try:
+            self.execute(re.sub(r"\s+IF\s+NOT\s+EXISTS", "", statement, count=1, flags=re.I))
+        except StoreError as exc:
+            # Another worker migrating the same database added it between our
+            # check and our ALTER (measured: sink and track workers starting
+            # together); the column is there, which is all this statement wants.
+            if "already exists" not in str(exc):
+                raise
 
     def __enter__(self) -> Store:
         return self

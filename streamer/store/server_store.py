@@ -16,6 +16,9 @@ from clickhouse_driver import Client, errors
 from streamer.store.base import Store, StoreError, TransientStoreError
 
 log = logging.getLogger(__name__)
+# clickhouse-driver logs every failed connect with a traceback; the sink's own
+# "store unreachable; retrying" line says it once per try, without one.
+logging.getLogger("clickhouse_driver.connection").setLevel(logging.CRITICAL)
 
 
 def _client(host: str, port: int, database: str, user: str, password: str) -> Client:

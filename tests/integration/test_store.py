@@ -142,3 +142,30 @@ def test_chdb_lock_names_the_holder(tmp_path):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_two_workers_migrating_one_database_at_once_both_succeed(tmp_path, clickhouse_url):
+    """Sink and track workers start together and both migrate (seen in bench/faults.py)."""
+    import threading
+
+    from streamer.store import open_store as open_
+
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(3)
+
+    def migrate() -> None:
+        try:
+            with open_(clickhouse_url) as s:
+                barrier.wait()
+                s.migrate()
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=migrate) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with open_(clickhouse_url) as s:
+        assert s.migrate() == []
