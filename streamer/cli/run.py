@@ -87,8 +87,8 @@ def run(args: argparse.Namespace) -> int:
     with pipeline_context(settings) as p:
         print(
             f"topictrack run: broker {p.settings.broker.bootstrap_servers}, "
-            f"store {p.store.url if p.store else '-'}, API http://{settings.web_host}:"
-            f"{settings.web_port}; send events with `topictrack produce FILE "
+            f"store {p.store.url if p.store else '-'}, dashboard http://{settings.web_host}:"
+            f"{settings.web_port}/; send events with `topictrack produce FILE "
             f"--data-dir {settings.data_dir}`; Ctrl-C stops",
             file=sys.stderr,
         )
