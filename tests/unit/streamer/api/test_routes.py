@@ -105,7 +105,7 @@ def test_payloads_without_a_store_use_the_workers_own_state():
     ]
 
 
-def test_topics_and_search_come_from_the_live_engines():  # noqa: E501
+def test_topics_and_search_come_from_the_live_engines():
     ctx = track_context()
     assert [t["topic_id"] for t in pl.topics(ctx, values("/topics"))["topics"]] == [2, 1]
     assert [
