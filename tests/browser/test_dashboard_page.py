@@ -1,0 +1,116 @@
+"""The dashboard in a real Chromium over a real pipeline (tansu, the model, chdb).
+
+``topictrack run`` takes the sample stream without one story; the page must
+show the trending topics' keywords, a clicked topic's timeline and posts, and
+the health panel's counts as ``/api/v1/stats`` has them. Then a story no one
+has seen arrives through HTTP ingest and its ``new`` alert must appear in the
+live feed, pushed over SSE, without a reload. Screenshots are kept.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+
+from streamer import sample_stream
+from tests.integration.integration_helpers import Worker, cli
+
+#: A story absent from the sample stream: its own words, so it becomes a new topic.
+VOLCANO = (
+    "Mount Kessla volcano erupts again, ash cloud drifts over {town}",
+    "Lava from Mount Kessla reaches the road to {town}; residents leave",
+    "Flights cancelled at {town} airport as the Kessla ash cloud grows",
+    "Volcanologists say the Mount Kessla eruption could last for weeks near {town}",
+    "Ash falls on {town} after the overnight Kessla volcano eruption",
+)
+TOWNS = ("Varn", "Holmby", "Easterlin", "Port Adda", "Kilmere", "Duna")
+
+
+def volcano_events(after_ts: float, n: int = 30) -> list[dict]:
+    return [
+        {
+            "id": f"volcano-{i}",
+            "ts": after_ts + 20 * (i + 1),
+            "text": VOLCANO[i % len(VOLCANO)].format(town=TOWNS[i % len(TOWNS)]),
+        }
+        for i in range(n)
+    ]
+
+
+def post(url: str, body: bytes) -> dict:
+    req = urllib.request.Request(url, data=body, method="POST")
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.load(r)
+
+
+def test_the_page_shows_trends_detail_health_and_a_pushed_alert(browser, tmp_path, artifacts):
+    events = [e for e in sample_stream.generate(seed=7, scale=0.15) if e["label"] != "chatter"]
+    src = tmp_path / "stream.jsonl"
+    src.write_text("\n".join(json.dumps(e) for e in events) + "\n")
+    data = tmp_path / "data"
+    with Worker(data) as w:
+        base = f"http://127.0.0.1:{w.port}"
+        res = cli("produce", str(src), "--data-dir", str(data), "--quiet")
+        assert res.returncode == 0, res.stdout + res.stderr
+        w.wait_for(lambda c: c.get("sink.events", 0) >= len(events), what="stream stored")
+        trending = w.get("/api/v1/trending?limit=15")["trending"]
+        assert trending, "nothing trends after the sample stream"
+
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(base + "/")
+        page.evaluate("window.__noReload = 1")
+        # Trending now: the ranked topics' keywords are on the page.
+        page.wait_for_selector("tr.topic", timeout=30_000)
+        body = page.inner_text("#trending-body")
+        for row in trending[:3]:
+            assert row["keywords"][0] in body, (row, body)
+        assert "event-time now" in page.inner_text("header")
+        assert "2025-03-14" in page.inner_text("#now")  # the stream's own time, not today
+
+        # Click the top topic: its timeline and its representative posts.
+        top = trending[0]
+        page.click(f"tr.topic[data-topic='{top['topic_id']}']")
+        page.wait_for_selector("#detail-body h3", timeout=20_000)
+        detail = w.get(f"/api/v1/topics/{top['topic_id']}")
+        posts = page.inner_text("#detail-body")
+        assert detail["topic"]["examples"][0][:40] in posts
+        assert "Lineage" in posts and "Keyword changes" in posts
+        page.wait_for_selector("#timeline-chart canvas", timeout=20_000)
+        assert top["label"][:20] in page.inner_text("#timeline-chart")
+        page.screenshot(path=str(artifacts / "dashboard-1280.png"), full_page=True)
+
+        # Health: the page's counts are /api/v1/stats' counts (once the page has refreshed).
+        stats = w.get("/api/v1/stats")["counters"]
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            cards = page.inner_text("#health-cards")
+            if f"{stats['embed.received']}\nembed in" in cards:
+                break
+            page.wait_for_timeout(1000)
+        assert f"{stats['embed.received']}\nembed in" in cards, (cards, stats)
+        assert f"{stats['sink.events']}\nsink out (events)" in cards
+        assert f"{stats['track.assigned']}\ntrack out" in cards
+
+        # A new story, through HTTP ingest: its `new` alert is pushed into the feed.
+        last = max(e["ts"] for e in events)
+        answer = post(
+            base + "/api/v1/events",
+            "\n".join(json.dumps(e) for e in volcano_events(last)).encode(),
+        )
+        assert answer["accepted"] == 30 and answer["rejected"] == []
+        page.wait_for_selector("#alert-feed li.fresh:has-text('kessla')", timeout=240_000)
+        item = page.inner_text("#alert-feed li.fresh")
+        assert "new" in item.lower() and "kessla" in item.lower()
+        assert page.evaluate("window.__noReload") == 1, "the page reloaded"
+        # Each alert once: the SSE feed never repeats what the list already showed.
+        ids = page.eval_on_selector_all("#alert-feed li", "els => els.map(e => e.dataset.alert)")
+        assert len(ids) == len(set(ids))
+        page.screenshot(path=str(artifacts / "dashboard-alert-1280.png"), full_page=True)
+        phone = browser.new_page(viewport={"width": 390, "height": 844})
+        phone.goto(base + "/")
+        phone.wait_for_selector("tr.topic", timeout=30_000)
+        phone.screenshot(path=str(artifacts / "dashboard-390.png"), full_page=True)
+        assert errors == [], errors
