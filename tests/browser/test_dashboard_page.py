@@ -16,26 +16,38 @@ import urllib.request
 from streamer import sample_stream
 from tests.integration.integration_helpers import Worker, cli
 
-#: A story absent from the sample stream: its own words, so it becomes a new topic.
-VOLCANO = (
-    "Mount Kessla volcano erupts again, ash cloud drifts over {town}",
-    "Lava from Mount Kessla reaches the road to {town}; residents leave",
-    "Flights cancelled at {town} airport as the Kessla ash cloud grows",
-    "Volcanologists say the Mount Kessla eruption could last for weeks near {town}",
-    "Ash falls on {town} after the overnight Kessla volcano eruption",
+#: A story absent from the sample stream, in its own words (so a new topic),
+#: and about nothing the sample's stories are about: the alert detector treats
+#: a same-day topic close to an alerted one as the same story (AlertSettings.dedupe_*).
+COMET = (
+    "Comet Velaris is visible tonight with binoculars low in the {sky} sky",
+    "Astronomers say comet Velaris will be brightest on {day}, look {sky}",
+    "Amazing photo of comet Velaris and its long tail over {town}",
+    "Comet Velaris tail now stretches across the {sky} sky, stargazers in {town} report",
+    "Telescope clubs in {town} host comet Velaris viewing nights until {day}",
 )
-TOWNS = ("Varn", "Holmby", "Easterlin", "Port Adda", "Kilmere", "Duna")
+SLOTS = {
+    "sky": ("western", "eastern", "northern", "evening"),
+    "day": ("Friday", "Saturday", "Sunday"),
+    "town": ("Varn", "Holmby", "Easterlin", "Port Adda", "Kilmere", "Duna"),
+}
+#: Two days after the sample stream: outside the detector's one-day window of
+#: related stories, so nothing earlier can make it "the same story again".
+LATER_S = 2 * 86400
 
 
-def volcano_events(after_ts: float, n: int = 30) -> list[dict]:
-    return [
-        {
-            "id": f"volcano-{i}",
-            "ts": after_ts + 20 * (i + 1),
-            "text": VOLCANO[i % len(VOLCANO)].format(town=TOWNS[i % len(TOWNS)]),
-        }
-        for i in range(n)
-    ]
+def comet_events(after_ts: float, n: int = 30) -> list[dict]:
+    out = []
+    for i in range(n):
+        fields = {k: v[i % len(v)] for k, v in SLOTS.items()}
+        out.append(
+            {
+                "id": f"comet-{i}",
+                "ts": after_ts + LATER_S + 20 * (i + 1),
+                "text": COMET[i % len(COMET)].format(**fields),
+            }
+        )
+    return out
 
 
 def post(url: str, body: bytes) -> dict:
@@ -98,12 +110,12 @@ def test_the_page_shows_trends_detail_health_and_a_pushed_alert(browser, tmp_pat
         last = max(e["ts"] for e in events)
         answer = post(
             base + "/api/v1/events",
-            "\n".join(json.dumps(e) for e in volcano_events(last)).encode(),
+            "\n".join(json.dumps(e) for e in comet_events(last)).encode(),
         )
         assert answer["accepted"] == 30 and answer["rejected"] == []
-        page.wait_for_selector("#alert-feed li.fresh:has-text('kessla')", timeout=240_000)
+        page.wait_for_selector("#alert-feed li.fresh:has-text('velaris')", timeout=240_000)
         item = page.inner_text("#alert-feed li.fresh")
-        assert "new" in item.lower() and "kessla" in item.lower()
+        assert "new" in item.lower() and "velaris" in item.lower()
         assert page.evaluate("window.__noReload") == 1, "the page reloaded"
         # Each alert once: the SSE feed never repeats what the list already showed.
         ids = page.eval_on_selector_all("#alert-feed li", "els => els.map(e => e.dataset.alert)")
