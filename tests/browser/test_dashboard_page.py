@@ -79,6 +79,16 @@ def test_the_page_shows_trends_detail_health_and_a_pushed_alert(browser, tmp_pat
         body = page.inner_text("#trending-body")
         for row in trending[:3]:
             assert row["keywords"][0] in body, (row, body)
+        # The page's figures are the CLI's: `topictrack trending` on the same data.
+        shown = cli("trending", "--data-dir", str(data), "--json", "--limit", "15")
+        assert shown.returncode == 0, shown.stderr
+        rows = page.eval_on_selector_all(
+            "tr.topic",
+            "els => els.map(e => [Number(e.dataset.topic), Number(e.children[2].textContent)])",
+        )
+        assert rows == [
+            [r["topic_id"], r["window_count"]] for r in json.loads(shown.stdout)["trending"]
+        ]
         assert "event-time now" in page.inner_text("header")
         assert "2025-03-14" in page.inner_text("#now")  # the stream's own time, not today
 
@@ -120,6 +130,15 @@ def test_the_page_shows_trends_detail_health_and_a_pushed_alert(browser, tmp_pat
         # Each alert once: the SSE feed never repeats what the list already showed.
         ids = page.eval_on_selector_all("#alert-feed li", "els => els.map(e => e.dataset.alert)")
         assert len(ids) == len(set(ids))
+        # ... and the same alerts as `topictrack alerts` (once the sink has stored the new one).
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            listed = cli("alerts", "--data-dir", str(data), "--json")
+            cli_ids = {json.loads(ln)["alert_id"] for ln in listed.stdout.splitlines()}
+            if cli_ids == set(ids):
+                break
+            time.sleep(2)
+        assert cli_ids == set(ids), (cli_ids, ids)
         page.screenshot(path=str(artifacts / "dashboard-alert-1280.png"), full_page=True)
         phone = browser.new_page(viewport={"width": 390, "height": 844})
         phone.goto(base + "/")
