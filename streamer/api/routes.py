@@ -150,7 +150,11 @@ def _ingest_handler(ctx: ApiContext) -> Callable[[web.Request], Awaitable[Any]]:
     return handler
 
 
-def _feed_handler(ctx: ApiContext, route: Route) -> Callable[[web.Request], Awaitable[Any]]:
+def _feed_handler(
+    ctx: ApiContext, route: Route, stopping: list[bool]
+) -> Callable[[web.Request], Awaitable[Any]]:
+    """The SSE handler; it ends its stream once ``stopping[0]`` is set (the server's
+    shutdown), so an open page never holds a stopping worker up."""
     open_feeds = [0]
 
     async def handler(request: web.Request) -> web.StreamResponse:
@@ -181,7 +185,7 @@ def _feed_handler(ctx: ApiContext, route: Route) -> Callable[[web.Request], Awai
             await resp.write(b"retry: 2000\n: topictrack alert feed\n\n")
             deadline = loop.time() + v["timeout"]
             quiet_since = loop.time()
-            while loop.time() < deadline:
+            while loop.time() < deadline and not stopping[0]:
                 try:
                     items, cursor = await loop.run_in_executor(None, feed.after, cursor)
                 except StoreError:
@@ -261,10 +265,16 @@ def add_routes(app: web.Application, ctx: ApiContext) -> None:
     """Mount the API, the page and its files on ``app`` (before it starts)."""
     registry = ctx.registry or CollectorRegistry()
     app.middlewares.append(security_middleware(ctx))
+    stopping = [False]
+
+    async def on_shutdown(app: web.Application) -> None:
+        stopping[0] = True  # runs before aiohttp waits for open requests to finish
+
+    app.on_shutdown.append(on_shutdown)
     for route in ROUTES:
         path = API + route.path
         if route.path == "/alerts/events":
-            app.router.add_get(path, _feed_handler(ctx, route))
+            app.router.add_get(path, _feed_handler(ctx, route, stopping))
         elif route.path == "/assign":
             app.router.add_post(path, _assign_handler(ctx))
         elif route.path == "/events":

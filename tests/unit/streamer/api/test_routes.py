@@ -298,3 +298,24 @@ def test_the_alert_feed_resumes_after_last_event_id_and_never_repeats():
         assert (await client.get("/api/v1/alerts/events?timeout=1")).status == 409
 
     run_client(nothing, no_feed)
+
+
+def test_an_open_alert_feed_does_not_hold_up_shutdown():
+    ctx = track_context()
+
+    async def main() -> float:
+        app = web.Application()
+        add_routes(app, ctx)
+        server = TestServer(app)
+        client = TestClient(server)
+        await client.start_server()
+        reader = asyncio.ensure_future(client.get("/api/v1/alerts/events?timeout=3600"))
+        await asyncio.sleep(0.5)
+        started = asyncio.get_running_loop().time()
+        await server.close()  # the server's shutdown: the feed must end by itself
+        took = asyncio.get_running_loop().time() - started
+        reader.cancel()
+        await client.close()
+        return took
+
+    assert asyncio.run(main()) < 5.0
