@@ -26,11 +26,6 @@ CHROMIUM_ARGS = [
 ]
 
 
-def pytest_configure(config):
-    for msg in ("read_text is deprecated", "open_text is deprecated"):
-        config.addinivalue_line("filterwarnings", f"ignore:{msg}:DeprecationWarning")
-
-
 def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/browser" in str(item.fspath):

@@ -15,13 +15,6 @@ import pytest
 from workers.topic_types import UNASSIGNED, BatchResult, LateAssignment, TopicView
 
 
-def pytest_configure(config):
-    # kafka-python 3.0.12 loads its protocol schemas with deprecated
-    # importlib.resources calls: hundreds of warnings that are not ours.
-    for msg in ("read_text is deprecated", "open_text is deprecated"):
-        config.addinivalue_line("filterwarnings", f"ignore:{msg}:DeprecationWarning")
-
-
 class StandInEngine:
     """Greedy nearest centroid; a doc below ``threshold`` waits until ``birth`` such docs."""
 
