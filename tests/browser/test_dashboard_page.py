@@ -116,6 +116,15 @@ def test_the_page_shows_trends_detail_health_and_a_pushed_alert(browser, tmp_pat
         assert f"{stats['sink.events']}\nsink out (events)" in cards
         assert f"{stats['track.assigned']}\ntrack out" in cards
 
+        # Assign: a pasted text gets its topic distribution from the live engine.
+        page.fill("#assign-text", detail["topic"]["examples"][0])
+        page.click("#assign-form button")
+        page.wait_for_selector("#assign-body .bars .bar", timeout=60_000)
+        assert detail["topic"]["label"][:12] in page.inner_text("#assign-body")
+        # Hierarchy: the engine's tree, with the top topic among its leaves.
+        page.wait_for_selector("#hierarchy-body .tree", timeout=20_000)
+        assert f"#{top['topic_id']} " in page.inner_text("#hierarchy-body")
+
         # A new story, through HTTP ingest: its `new` alert is pushed into the feed.
         last = max(e["ts"] for e in events)
         answer = post(
