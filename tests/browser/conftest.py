@@ -32,8 +32,14 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Chromium for one test module.
+
+    Module scope, not session: playwright's sync API runs an event loop in
+    this thread while it is open, and later tests that call ``asyncio.run``
+    (the API and webhook unit tests) would find it running.
+    """
     exe = shutil.which("chromium")
     if exe is None:
         if os.environ.get("TOPICTRACK_REQUIRE_BROWSER") == "1":
