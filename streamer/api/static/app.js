@@ -5,7 +5,7 @@
 const API = "/api/v1";
 const REFRESH_MS = 5000;
 const state = {
-  stream: null, window: "15m", now: null, selected: [], detail: null,
+  stream: null, window: "15m", baseline: "24h", now: null, selected: [], detail: null,
   cursor: null, feed: null, seen: new Set(), timelinePlot: null,
 };
 
@@ -89,8 +89,8 @@ function sparkline(values) {
 }
 
 async function loadTrending() {
-  const body = await api("/trending?" + qs({ stream: state.stream, window: state.window, limit: 15 }));
-  $("trending-sub").textContent = `${state.window} window ending ${when(body.now_ts)} · score = Poisson z over a 24h baseline`;
+  const body = await api("/trending?" + qs({ stream: state.stream, window: state.window, baseline: state.baseline, limit: 15 }));
+  $("trending-sub").textContent = `${state.window} window ending ${when(body.now_ts)} · score = Poisson z over a ${state.baseline} baseline`;
   if (!body.trending.length) {
     fill($("trending-body"), empty(state.now ? `no topic has ${body.min_support}+ posts in the last ${state.window} of event time` : "no topics yet — waiting for events"));
     return body;
@@ -141,7 +141,7 @@ function shadePlugin(body) {
 }
 
 async function loadTimeline() {
-  const body = await api("/timeline?" + qs({ stream: state.stream, window: state.window, topics: state.selected.join(","), span: "6h" }));
+  const body = await api("/timeline?" + qs({ stream: state.stream, window: state.window, baseline: state.baseline, topics: state.selected.join(","), span: "6h" }));
   const box = $("timeline-chart");
   if (!body.now_ts || !body.topics.length) {
     $("timeline-empty").style.display = "";
@@ -344,7 +344,12 @@ async function refresh() {
 }
 
 $("stream").addEventListener("change", (ev) => { state.stream = ev.target.value; state.selected = []; state.detail = null; refresh(); loadHierarchy(); });
-$("window").addEventListener("change", (ev) => { state.window = ev.target.value; refresh(); });
+$("window").addEventListener("change", (ev) => {
+  state.window = ev.target.value;
+  // A baseline at least as long as the window (the API requires it): 24 h, or the option's own.
+  state.baseline = ev.target.selectedOptions[0].dataset.baseline || "24h";
+  refresh();
+});
 
 (async function main() {
   await refresh();
