@@ -34,6 +34,25 @@ class ConfigError(ValueError):
     """A bad option value, reported to the user without a traceback."""
 
 
+#: Environment variable read when ``--api-token`` is not given.
+API_TOKEN_ENV = "TOPICTRACK_API_TOKEN"
+
+
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine reaches (127.0.0.0/8, ::1, localhost)."""
+    h = host.strip().strip("[]").lower()
+    return h == "localhost" or h == "::1" or h.startswith("127.")
+
+
+def check_api_exposure(host: str, token: str | None) -> None:
+    """An API bound beyond loopback must have a token (``--api-token`` or the env)."""
+    if not is_loopback(host) and not token:
+        raise ConfigError(
+            f"--web-host {host} reaches beyond this machine: set --api-token or "
+            f"{API_TOKEN_ENV} so the API asks callers for it"
+        )
+
+
 @dataclass(frozen=True)
 class BrokerSpec:
     """``embedded`` (start tansu here) or a list of ``host:port`` bootstrap servers."""
@@ -166,6 +185,10 @@ class Settings:
     checkpoints: str = ""
     web_host: str = "127.0.0.1"
     web_port: int = DEFAULT_WEB_PORT
+    #: Bearer token the HTTP API requires (``--api-token``); required beyond loopback.
+    api_token: str | None = None
+    #: Answer CORS requests from this origin only (``--cors-origin``); None = CORS off.
+    cors_origin: str | None = None
     log_level: str = "warning"
     #: Which life of the broker's contents this run sees: checkpointed Kafka
     #: offsets are used only when written in the same one. "" for a persistent

@@ -147,3 +147,27 @@ def raw_text(raw: bytes | str) -> str:
     if isinstance(raw, str):
         return raw
     return raw.decode("utf-8", errors="backslashreplace")
+
+
+#: Reason classes of dead letters, for metrics (bounded label values).
+REASON_CLASSES = ("encoding", "json", "empty", "schema", "ts", "embed", "track", "sink", "other")
+
+
+def reason_class(reason: str) -> str:
+    """The class of a dead letter's reason: ``not UTF-8`` -> ``encoding``, a schema
+    failure on field ``text`` -> ``schema``, ``embed: ...`` -> ``embed``..."""
+    r = reason.strip()
+    if r.startswith("not UTF-8"):
+        return "encoding"
+    if r.startswith("not JSON"):
+        return "json"
+    if r.startswith("empty message"):
+        return "empty"
+    if r.startswith("ts:"):
+        return "ts"
+    head = r.split(":", 1)[0].strip()
+    if head in ("embed", "track", "sink"):
+        return head
+    if ":" in r and head.replace(".", "").replace("_", "").isalnum():
+        return "schema"  # "<field>: <jsonschema message>" from validate_obj
+    return "other"

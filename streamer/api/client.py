@@ -1,5 +1,8 @@
 """Ask a running worker's HTTP API (found through ``<data-dir>/workers/*.json``).
 
+Paths are the versioned ``/api/v1/...`` routes; a worker started with
+``--api-token`` is asked with the token from ``TOPICTRACK_API_TOKEN``.
+
 A running worker holds the chdb directory and nobody else may open it, so the
 read commands (``trending``, ``alerts``) ask it first, like ``topics`` does.
 """
@@ -7,12 +10,14 @@ read commands (``trending``, ``alerts``) ask it first, like ``topics`` does.
 from __future__ import annotations
 
 import json
+import os
 import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
 
+from streamer.config import API_TOKEN_ENV
 from streamer.discovery import running_workers
 
 
@@ -36,8 +41,12 @@ def ask_worker(
     query = urllib.parse.urlencode({k: v for k, v in params.items() if v not in (None, "")})
     for _, w in ranked:
         url = f"{w['web']}{path}" + (f"?{query}" if query else "")
+        req = urllib.request.Request(url)
+        token = os.environ.get(API_TOKEN_ENV)
+        if token:
+            req.add_header("Authorization", f"Bearer {token}")
         try:
-            with urllib.request.urlopen(url, timeout=10) as resp:
+            with urllib.request.urlopen(req, timeout=10) as resp:
                 body = json.load(resp)
         except urllib.error.HTTPError as exc:
             if exc.code == 400:  # our parameters are wrong: say so, do not try elsewhere

@@ -27,6 +27,7 @@ COMMANDS: tuple[str, ...] = (
     "streamer.cli.topics",
     "streamer.cli.trending",
     "streamer.cli.alerts",
+    "streamer.cli.serve",
     "streamer.cli.migrate",
     "streamer.cli.eval",
 )

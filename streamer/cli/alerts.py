@@ -56,7 +56,7 @@ def fetch(args: argparse.Namespace) -> tuple[list[dict[str, Any]], str]:
     # A worker with the store has every alert; a track worker its recent ones.
     return read_from_worker_or_store(
         args,
-        "/alerts",
+        "/api/v1/alerts",
         params,
         ("sink", "track"),
         lambda body: body.get("alerts", []),

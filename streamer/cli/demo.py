@@ -6,6 +6,10 @@ sample stream (``streamer.sample_stream``: eight stories, one bursting) plus a
 few malformed messages through Kafka, shows the live topic table with the
 alerts raised so far, and ends with a summary (topics, alerts) once every
 event is stored or dead-lettered. Nothing keeps running afterwards.
+
+The dashboard is served at the printed URL while the demo runs; at the end
+the demo prints the one command (``topictrack serve``) that opens the page
+over the demo's data, so the demo itself always ends (in CI too).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from streamer import sample_stream
 from streamer.cli.live_table import LiveTable, alerts_table, to_text, topics_table
 from streamer.cli.options import add_pipeline_options, settings_from_args, setup_logging
 from streamer.cli.run import draw_table
+from streamer.config import DEFAULT_WEB_PORT
 from streamer.discovery import running_workers
 from streamer.kafka.producer import ProduceReport, produce_lines
 from streamer.pipeline.params import alert_settings
@@ -99,13 +104,21 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"topictrack demo: {len(lines)} events from {len(sample_stream.STORIES)} stories "
             f"(seed {args.seed}) + {len(malformed)} malformed; "
-            f"broker {p.settings.broker.bootstrap_servers}; API http://{settings.web_host}:"
-            f"{settings.web_port}; data in {settings.data_dir}",
+            f"broker {p.settings.broker.bootstrap_servers}; data in {settings.data_dir}\n"
+            f"topictrack demo: dashboard http://{settings.web_host}:{settings.web_port}/ "
+            "(live while the demo runs)",
             file=sys.stderr,
+            flush=True,
         )
         code = run_pipeline(p, controller)
         summary = _summary(p, state, time.monotonic() - started)
     print(summary)
+    if state.finished:
+        print(
+            "\nopen the dashboard over the demo's data:\n"
+            f"  topictrack serve --store chdb:{Path(settings.data_dir) / 'chdb'}\n"
+            f"  then http://127.0.0.1:{DEFAULT_WEB_PORT}/"
+        )
     if not state.finished:
         if not state.errors:
             print("topictrack demo: interrupted", file=sys.stderr)

@@ -14,15 +14,18 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from streamer.api.client import ask_worker
 from streamer.config import (
+    API_TOKEN_ENV,
     DEFAULT_WEB_PORT,
     ConfigError,
     Settings,
+    check_api_exposure,
     parse_agents,
     parse_broker_url,
     parse_store_url,
@@ -115,7 +118,7 @@ def add_pipeline_options(
         help="HTTP API port"
         + (" (default: %(default)s)" if web_port else " (default: a free one)"),
     )
-    g.add_argument("--web-host", default="127.0.0.1", help="HTTP API bind address")
+    add_api_options(g)
     g.add_argument(
         "--checkpoint-interval", type=float, default=10.0, help="seconds between engine checkpoints"
     )
@@ -128,6 +131,30 @@ def add_pipeline_options(
         "track worker must reach so a partition's topics move with it",
     )
     g.add_argument("--log-level", default="warning", help="debug, info, warning (default), error")
+
+
+def add_api_options(g: argparse._ActionsContainer) -> None:
+    """``--web-host``, ``--api-token`` and ``--cors-origin`` (pipeline commands and serve)."""
+    g.add_argument("--web-host", default="127.0.0.1", help="HTTP API bind address")
+    g.add_argument(
+        "--api-token",
+        default=None,
+        help=f"bearer token the API requires (default: ${API_TOKEN_ENV}); "
+        "required when --web-host is not loopback",
+    )
+    g.add_argument(
+        "--cors-origin",
+        default=None,
+        metavar="ORIGIN",
+        help="allow browser calls from this origin, e.g. https://grafana.example (default: off)",
+    )
+
+
+def api_token(args: argparse.Namespace) -> str | None:
+    """``--api-token``, else the environment; checked against ``--web-host``."""
+    token = args.api_token or os.environ.get(API_TOKEN_ENV) or None
+    check_api_exposure(args.web_host, token)
+    return token
 
 
 def settings_from_args(args: argparse.Namespace, agents: str = "all") -> Settings:
@@ -156,6 +183,8 @@ def settings_from_args(args: argparse.Namespace, agents: str = "all") -> Setting
         embed_batch=args.embed_batch,
         web_host=args.web_host,
         web_port=args.web_port or free_port(args.web_host),
+        api_token=api_token(args),
+        cors_origin=args.cors_origin,
         checkpoint_interval=args.checkpoint_interval,
         checkpoints=_checkpoints(args.checkpoints),
         log_level=args.log_level,

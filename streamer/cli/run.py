@@ -117,8 +117,8 @@ def run_supervisor(args: argparse.Namespace, settings: Settings) -> int:
         stack.callback(record.unlink, missing_ok=True)
         print(
             f"topictrack run: broker {broker_url.removeprefix('kafka://')}, store "
-            f"{settings.store_spec.display() if 'sink' in settings.agents else '-'}, API "
-            f"http://{settings.web_host}:{settings.web_port}; send events with `topictrack "
+            f"{settings.store_spec.display() if 'sink' in settings.agents else '-'}, dashboard "
+            f"http://{settings.web_host}:{settings.web_port}/; send events with `topictrack "
             f"produce FILE --data-dir {settings.data_dir}`; Ctrl-C stops",
             file=sys.stderr,
         )

@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     # The live engines (track) are fresher than the store's last snapshots (sink).
     topics, source = read_from_worker_or_store(
         args,
-        "/topics",
+        "/api/v1/topics",
         params,
         ("track", "sink"),
         lambda body: body.get("topics", []),

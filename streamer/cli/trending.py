@@ -62,7 +62,7 @@ def fetch(args: argparse.Namespace) -> tuple[list[dict[str, Any]], str]:
     }
     return read_from_worker_or_store(
         args,
-        "/trending",
+        "/api/v1/trending",
         params,
         ("sink",),
         lambda body: body.get("trending", []),

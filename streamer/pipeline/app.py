@@ -8,17 +8,21 @@ same code, and serves the HTTP API of :mod:`streamer.api` on its web port.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import Any
 
 import faust
+import numpy as np
+from faust.web.drivers.aiohttp import Web as FaustAiohttpWeb
 
-from streamer.api import ApiContext, add_routes
+from streamer.api import ApiContext, Security, Unavailable, add_routes
 from streamer.config import Settings
 from streamer.pipeline.agents import embed, sink, track
 from streamer.pipeline.checkpoint import CheckpointStore
 from streamer.pipeline.context import Pipeline, Topics
+from streamer.pipeline.metrics import PipelineCollector, consumer_lag
 from streamer.pipeline.runtime import Runtime
 from streamer.pipeline.tracker import Tracker
 from streamer.store import Store
@@ -35,12 +39,33 @@ HEARTBEAT_INTERVAL = 1.5
 MAX_REQUEST_SIZE = 4 * 1024 * 1024
 
 
+class DashboardWeb(FaustAiohttpWeb):
+    """Faust's aiohttp server without Faust's own pages.
+
+    Faust mounts an index at ``/`` (and ``/router``, ``/table``); a worker's
+    ``/`` is the dashboard and its API is ours, so none of Faust's blueprints
+    are served.
+    """
+
+    default_blueprints = ()
+    production_blueprints = ()
+    debug_blueprints = ()
+    optional_blueprints = ()
+
+
+class PipelineApp(faust.App):
+    """A Faust app whose web server is :class:`DashboardWeb`."""
+
+    def _new_web(self) -> DashboardWeb:
+        return DashboardWeb(self)
+
+
 def make_app(settings: Settings) -> faust.App:
     """A Faust app configured for our topics (raw bytes, 1 replica, short sessions)."""
     brokers = [f"kafka://{h}" for h in settings.broker.bootstrap]
     if not brokers:
         raise ValueError("no broker address: start the embedded broker first")
-    return faust.App(
+    return PipelineApp(
         settings.app_id,
         broker=brokers,
         store="memory://",
@@ -77,6 +102,10 @@ class WorkerView:
 
     def stats(self) -> dict[str, Any]:
         body = self._p.runtime.stats()
+        body["consumer_lag"] = [
+            {"topic": t, "partition": part, "lag": n}
+            for (t, part), n in sorted(consumer_lag(self._p).items())
+        ]
         if self._p.webhook is not None:
             body["webhook"] = self._p.webhook.stats()
         return body
@@ -86,6 +115,75 @@ class WorkerView:
 
     def recent_alerts(self) -> list[dict[str, Any]]:
         return list(self._p.runtime.alerts)
+
+    def alert_log(self) -> tuple[int, int, list[dict[str, Any]]]:
+        rt = self._p.runtime
+        return int(rt.started_at), rt.alerts_total, list(rt.alerts)
+
+    def _engine(self, stream: str) -> Any:
+        tracker = self._p.tracker
+        if tracker is None or self._p.engine_pool is None:
+            raise Unavailable("this worker runs no track stage: no live engine")
+        eng = tracker.engines.get(stream)
+        if eng is None:
+            raise Unavailable(f"no live engine for stream {stream!r} yet: no event seen")
+        return eng
+
+    async def assign(self, stream: str, texts: list[str], k: int) -> list[dict[str, Any]]:
+        eng = self._engine(stream)
+        if self._p.encode is None:
+            raise Unavailable("this worker runs no embed stage: no model to embed texts with")
+        vectors = await self._p.encode(texts)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._p.engine_pool, _predict, eng, texts, np.asarray(vectors), k
+        )
+
+    async def hierarchy(self, stream: str) -> dict[str, Any]:
+        eng = self._engine(stream)
+        if not hasattr(eng, "hierarchy"):
+            raise Unavailable(f"the {self._p.settings.engine} engine builds no topic tree")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._p.engine_pool, eng.hierarchy)
+
+    async def ingest(self, events: list[tuple[str, bytes]]) -> int:
+        topic = self._p.topics.events
+        sent = [await topic.send(key=s.encode("utf-8"), value=raw) for s, raw in events]
+        # Acknowledged once Kafka holds every one of them.
+        await asyncio.gather(*sent)
+        self._p.runtime.bump("api.ingested", len(events))
+        return len(events)
+
+
+def _predict(eng: Any, texts: list[str], vectors: np.ndarray, k: int) -> list[dict[str, Any]]:
+    """Top-k topics of each text from ``predict_many`` (in the engine thread)."""
+    res = eng.predict_many(vectors)
+    ids, probs = np.asarray(res.topk_ids), np.asarray(res.topk_probs)
+    out = []
+    for i, text in enumerate(texts):
+        topics = []
+        for tid, prob in zip(ids[i][:k].tolist(), probs[i][:k].tolist(), strict=True):
+            if tid < 0:
+                continue
+            view = eng.topic(int(tid))
+            topics.append(
+                {
+                    "topic_id": int(tid),
+                    "probability": float(prob),
+                    "label": view.label,
+                    "keywords": list(view.keywords)[:8],
+                    "examples": list(view.examples)[:2],
+                }
+            )
+        out.append(
+            {
+                "text": text[:200],
+                "topic_id": int(res.topic_ids[i]),
+                "similarity": float(res.similarity[i]),
+                "topics": topics,
+            }
+        )
+    return out
 
 
 def build_pipeline(
@@ -118,8 +216,16 @@ def build_pipeline(
         log.warning("--alert-webhook is ignored: alerts are raised by the track agent")
     if "sink" in settings.agents:
         sink.register(p)
+    view = WorkerView(p)
+    p.runtime.registry.register(PipelineCollector(p, view))
     add_routes(
         app.web.web_app,
-        ApiContext(agents=settings.agents, store=store, live=WorkerView(p)),
+        ApiContext(
+            agents=settings.agents,
+            store=store,
+            live=view,
+            security=Security(settings.api_token, settings.cors_origin),
+            registry=p.runtime.registry,
+        ),
     )
     return p

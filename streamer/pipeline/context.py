@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,6 +97,11 @@ class Pipeline:
     tracker: Tracker | None = None
     #: The ``--alert-webhook`` sender (``track`` workers with a webhook).
     webhook: WebhookSender | None = None
+    #: Embeds texts with this worker's model, off the loop (``embed`` workers).
+    encode: Callable[[list[str]], Awaitable[Any]] | None = None
+    #: The one thread that touches the engines (``track`` workers): the API's
+    #: assign and hierarchy run there too, never beside a batch.
+    engine_pool: ThreadPoolExecutor | None = None
     #: Stops the worker gracefully; set by :func:`streamer.pipeline.worker.run_pipeline`.
     stop: Callable[[], None] | None = None
     #: Why the worker stopped itself with an error (a bad ``--model`` at start...).
@@ -155,6 +161,7 @@ class Pipeline:
             m = event.message
             key = event.key if isinstance(event.key, bytes) else None
             where = (m.topic, m.partition, m.offset)
+        self.runtime.dead_lettered(stage, reason)
         return await self.topics.dead_letter.send(
             key=key,
             value=raw,

@@ -13,6 +13,11 @@ from streamer.store.base import Store
 #: The alert kinds ``workers.alerts.AlertDetector`` raises.
 ALERT_KINDS = ("new", "burst")
 
+_COLUMNS = (
+    "alert_id, stream, topic_id, kind, score, window_start, window_end, "
+    "first_seen, size, keywords, label, examples, created_at, extra"
+)
+
 
 def _alert_filter(stream: str | None, kind: str | None) -> str:
     where = ""
@@ -58,10 +63,8 @@ def alerts(
         since = max(int(newest - since_s), 0)
     # The newest `limit` alerts, returned oldest first.
     rows = store.query(
-        """
-        SELECT
-            alert_id, stream, topic_id, kind, score, window_start, window_end,
-            first_seen, size, keywords, label, examples, created_at, extra
+        f"""
+        SELECT {_COLUMNS}
         FROM alerts FINAL
         WHERE window_end >= toDateTime(%(since)s)"""
         + _alert_filter(stream, kind)
@@ -71,11 +74,32 @@ def alerts(
         """,
         {"since": since, "stream": stream or "", "kind": kind or "", "limit": int(limit)},
     )
-    out = []
-    for r in reversed(rows):
-        try:
-            r["extra"] = json.loads(r.get("extra") or "{}")
-        except ValueError:
-            r["extra"] = {"raw": r.get("extra")}
-        out.append(r)
-    return out
+    return [_decoded(r) for r in reversed(rows)]
+
+
+def _decoded(r: dict[str, Any]) -> dict[str, Any]:
+    try:
+        r["extra"] = json.loads(r.get("extra") or "{}")
+    except ValueError:
+        r["extra"] = {"raw": r.get("extra")}
+    return r
+
+
+def alerts_created_after(
+    store: Store, created_at: int, alert_id: str, settled: int, limit: int = 500
+) -> list[dict[str, Any]]:
+    """Alerts after ``(created_at, alert_id)`` and created by ``settled`` (wall clock),
+    in ``(created_at, alert_id)`` order: the pages of the store's alert feed."""
+    rows = store.query(
+        f"""
+        SELECT {_COLUMNS}
+        FROM alerts FINAL
+        WHERE (created_at > toDateTime(%(c)s)
+               OR (created_at = toDateTime(%(c)s) AND alert_id > %(id)s))
+          AND created_at <= toDateTime(%(settled)s)
+        ORDER BY created_at, alert_id
+        LIMIT %(limit)s
+        """,
+        {"c": int(created_at), "id": alert_id, "settled": int(settled), "limit": int(limit)},
+    )
+    return [_decoded(r) for r in rows]

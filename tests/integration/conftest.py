@@ -13,13 +13,6 @@ import pytest
 from integration_helpers import CRISIS
 
 
-def pytest_configure(config):
-    # kafka-python 3.0.12 loads its protocol schemas with deprecated
-    # importlib.resources calls: hundreds of warnings that are not ours.
-    for msg in ("read_text is deprecated", "open_text is deprecated"):
-        config.addinivalue_line("filterwarnings", f"ignore:{msg}:DeprecationWarning")
-
-
 def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/integration" in str(item.fspath):

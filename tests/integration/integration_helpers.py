@@ -96,7 +96,7 @@ class Worker:
         deadline = time.monotonic() + timeout
         stats = {}
         while time.monotonic() < deadline:
-            stats = self.get("/stats")
+            stats = self.get("/api/v1/stats")
             if pred(stats["counters"]):
                 return stats
             time.sleep(0.5)

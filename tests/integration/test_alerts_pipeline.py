@@ -101,7 +101,7 @@ def test_a_bursting_story_alerts_in_kafka_clickhouse_and_the_webhook(tmp_path):
             assert produce_lines(w.broker, jsonl(phase).splitlines()).sent == len(phase)
             done += len(phase)
             w.wait_for(lambda c, n=done: c.get("sink.events", 0) >= n, what=f"history {k} stored")
-        assert w.get("/stats")["counters"].get("track.alerts", 0) == 0  # quiet: no alert yet
+        assert w.get("/api/v1/stats")["counters"].get("track.alerts", 0) == 0  # quiet: no alert yet
         follower = Follower(data)
         assert produce_lines(w.broker, jsonl(burst).splitlines()).sent == len(burst)
         stats = w.wait_for(
@@ -137,7 +137,7 @@ def test_a_bursting_story_alerts_in_kafka_clickhouse_and_the_webhook(tmp_path):
         assert sorted(a["alert_id"] for a in follower.lines) == sorted(ids)
 
         # The worker holds chdb: the CLI asks its API.
-        api = w.get("/alerts?since=1h")
+        api = w.get("/api/v1/alerts?since=1h")
         assert api["source"] == "store" and {a["alert_id"] for a in api["alerts"]} == set(ids)
         shown = cli("alerts", "--data-dir", str(data), "--kind", "burst")
         assert shown.returncode == 0, shown.stderr

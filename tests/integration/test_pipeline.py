@@ -61,7 +61,7 @@ def _pipeline(tmp_path, crisis_lines, store_url: str) -> None:
             ),
             what="all events stored and dead-lettered",
         )
-        api = w.get("/topics?limit=50")
+        api = w.get("/api/v1/topics?limit=50")
         assert api["source"] == "engine" and api["topics"]
         assert all(t["keywords"] for t in api["topics"])
         # chdb is held by the worker: `topics` must ask it over HTTP.
@@ -120,16 +120,16 @@ def test_restart_restores_topics_from_checkpoint(tmp_path, crisis_lines):
     with Worker(data) as w:
         assert cli("produce", str(tmp_path / "a.jsonl"), "--data-dir", str(data)).returncode == 0
         w.wait_for(lambda c: c.get("sink.events", 0) >= len(first), what="first half stored")
-        before = {t["topic_id"]: t for t in w.get("/topics?limit=1000")["topics"]}
+        before = {t["topic_id"]: t for t in w.get("/api/v1/topics?limit=1000")["topics"]}
     assert before and w.proc.returncode == 0
     with Worker(data) as w:
         # Restored from the checkpoint before any new event arrives.
-        after = {t["topic_id"]: t for t in w.get("/topics?limit=1000")["topics"]}
+        after = {t["topic_id"]: t for t in w.get("/api/v1/topics?limit=1000")["topics"]}
         assert set(after) == set(before)
         assert all(after[k]["size"] == before[k]["size"] for k in before)
         assert cli("produce", str(tmp_path / "b.jsonl"), "--data-dir", str(data)).returncode == 0
         w.wait_for(lambda c: c.get("sink.events", 0) >= len(second), what="second half stored")
-        grown = {t["topic_id"]: t["size"] for t in w.get("/topics?limit=1000")["topics"]}
+        grown = {t["topic_id"]: t["size"] for t in w.get("/api/v1/topics?limit=1000")["topics"]}
     # Old topics kept their ids and kept growing rather than being born again.
     assert sum(grown.get(k, 0) for k in before) > sum(t["size"] for t in before.values())
     with open_store(f"chdb:{data / 'chdb'}") as store:
@@ -196,7 +196,7 @@ def test_stages_as_separate_workers(tmp_path, crisis_lines):
                 import urllib.request
 
                 with urllib.request.urlopen(
-                    f"http://127.0.0.1:{ports[agent]}/stats", timeout=5
+                    f"http://127.0.0.1:{ports[agent]}/api/v1/stats", timeout=5
                 ) as r:
                     return json.load(r)["counters"]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -89,6 +90,13 @@ def register(p: Pipeline) -> None:
 
     p.runtime.starting.add("model")
 
+    async def encode(texts: list[str]) -> Any:
+        # The API's assign: same model, same thread as the stage's batches.
+        model = await embedder()
+        return await asyncio.get_running_loop().run_in_executor(model_pool, model.encode, texts)
+
+    p.encode = encode
+
     @p.app.task
     async def warm_up() -> None:
         # Load the model at start, not on the first event: the first batch then
@@ -108,6 +116,7 @@ def register(p: Pipeline) -> None:
     async def embed(stream: Any) -> None:
         async for events in stream.take_events(batch_size, within=s.embed_within):
             held = Held(events)
+            started = time.monotonic()
             try:
                 await _process(p, events, embedder, model_pool)
             except asyncio.CancelledError:
@@ -118,6 +127,7 @@ def register(p: Pipeline) -> None:
                 log.exception("embed: batch of %d failed", len(events))
                 p.runtime.bump("embed.batch_errors")
                 continue
+            p.runtime.batch_seconds.labels("embed").observe(time.monotonic() - started)
             held.release()
 
     p.agent(p.topics.events, name="embed")(embed)

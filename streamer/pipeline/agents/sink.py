@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
@@ -138,6 +139,7 @@ def register(p: Pipeline) -> None:
     async def _consume(stream: Any) -> None:
         async for events in stream.take_events(s.sink_batch, within=s.sink_within):
             held = Held(events)
+            started = time.monotonic()
             messages = [
                 (
                     ev.message.topic,
@@ -160,6 +162,7 @@ def register(p: Pipeline) -> None:
                     log.exception("sink: round of %d messages failed; retrying", len(messages))
                     p.runtime.bump("sink.round_errors")
                     await asyncio.sleep(RETRY_DELAYS[-1])
+            p.runtime.batch_seconds.labels("sink").observe(time.monotonic() - started)
             held.release()
 
     p.agent(p.topics.sink_channel(), name="sink")(sink)
@@ -174,6 +177,7 @@ async def write_round(
     """Insert one round; returns only when every row is stored or dead-lettered."""
     rt = p.runtime
     tables, bad = rows_by_table(messages)
+    rt.bump("sink.received", sum(len(rows) for rows in tables.values()) + len(bad))
     # Topics before events: a reader that sees an event's topic id finds the topic.
     order = ["topics", "events", "alerts", "dead_letters"]
     pending = [(t, tables[t]) for t in order if t in tables]
@@ -200,6 +204,8 @@ async def write_round(
         bad.extend(rejected)
     if bad:
         rt.bump("sink.rejected", len(bad))
+        for row in bad:
+            rt.dead_lettered("sink", row["reason"])
         while True:
             try:
                 await submit(p.store.insert, "dead_letters", bad)

@@ -59,6 +59,7 @@ def register(
     # Engines are plain Python objects touched by one thread at a time: this one.
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="track-engine")
     p.tracker = tracker
+    p.engine_pool = pool
 
     # A bad --engine/--engine-params must stop the start, not dead-letter every
     # batch later; the probe's dimension is irrelevant to the check.
@@ -93,8 +94,10 @@ def register(
         try:
             async for events in stream.take_events(s.track_batch, within=s.track_within):
                 async with lock:
+                    started = time.monotonic()
                     held.add(events)
                     batches = await _decode(p, tracker, events)
+                    p.runtime.bump("track.received", sum(len(b.events) for b, _ in batches))
                     clean = False
                     outputs = await asyncio.wrap_future(pool.submit(_learn, tracker, batches))
                     try:
@@ -109,6 +112,7 @@ def register(
                             await (await p.send_dead_letter(ev.value, reason, "track", ev))
                         p.runtime.bump("track.dead_lettered", len(events))
                     clean = True
+                    p.runtime.batch_seconds.labels("track").observe(time.monotonic() - started)
                     for ev in events:
                         tracker.mark(ev.message.topic, ev.message.partition, ev.message.offset)
                 if time.monotonic() - last[0] >= s.checkpoint_interval:
@@ -263,7 +267,7 @@ async def _publish(p: Pipeline, outputs: list[tuple[TrackOutput | Exception, Any
     if alerts:
         # Kafka holds them now: show them, and hand them to the webhook.
         rt.bump("track.alerts", len(alerts))
-        rt.alerts.extend(alerts)
+        rt.add_alerts(alerts)
         sender = p.webhook
         for alert in alerts:
             log.info(

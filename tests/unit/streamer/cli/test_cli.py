@@ -20,6 +20,7 @@ def test_cli_lists_every_command_module_under_its_own_name():
         "topics",
         "trending",
         "alerts",
+        "serve",
         "migrate",
         "eval",
     ]
@@ -42,3 +43,10 @@ def test_help_runs(capsys):
     assert info.value.code == 0
     assert "demo" in capsys.readouterr().out
     assert sys.modules["streamer.cli"] is cli
+
+
+def test_an_api_beyond_loopback_needs_a_token(monkeypatch, capsys):
+    monkeypatch.delenv("TOPICTRACK_API_TOKEN", raising=False)
+    code = cli.main(["serve", "--web-host", "0.0.0.0", "--store", "chdb:/nonexistent/x"])
+    assert code == 1
+    assert "--api-token" in capsys.readouterr().err
