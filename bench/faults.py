@@ -238,7 +238,9 @@ class Worker:
 
     def stats(self) -> dict[str, Any] | None:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/stats", timeout=2) as r:
+            with urllib.request.urlopen(
+                f"http://127.0.0.1:{self.port}/api/v1/stats", timeout=2
+            ) as r:
                 return json.load(r)
         except (OSError, ValueError):
             return None

@@ -47,7 +47,7 @@ def test_a_killed_worker_is_restarted_and_loses_nothing(tmp_path, crisis_lines):
         # machine) and no stage holds work the next one has not finished.
         last, since, deadline = None, time.monotonic(), time.monotonic() + 300
         while time.monotonic() < deadline:
-            c = w.get("/stats")["counters"]
+            c = w.get("/api/v1/stats")["counters"]
             if c != last:
                 last, since = c, time.monotonic()
             drained = (
