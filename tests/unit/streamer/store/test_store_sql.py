@@ -40,7 +40,7 @@ def test_shipped_migrations_are_ordered_and_portable():
     names = [m.name for m in migs]
     for needed in ("events", "topics", "topic_minute_counts", "alerts", "dead_letters"):
         assert needed in names
-    # Features ClickHouse 18.16 lacks (DESIGN facts) must not appear.
+    # Features ClickHouse 18.16 lacks (docs/components.md) must not appear.
     for m in migs:
         for st in m.statements:
             up = st.upper()
