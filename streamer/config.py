@@ -137,6 +137,12 @@ class Settings:
     data_dir: Path = Path("data")
     model: str | None = None
     device: str = "auto"
+    #: Embedding runtime (``--runtime``): auto, torch, onnx, onnx-int8 (docs/embedding.md).
+    runtime: str = "auto"
+    #: Model intra-op threads (``--embed-threads``); 0 = by device (CPU 1).
+    embed_threads: int = 0
+    #: Padded tokens per forward pass; 0 = by device (CPU 4,096, CUDA 32,768).
+    token_budget: int = 0
     engine: str = "topictrack"
     engine_params: dict[str, object] = field(default_factory=dict)
     #: ``workers.alerts.AlertSettings`` fields (``--alert-params``); {} = defaults.
@@ -147,7 +153,7 @@ class Settings:
     partitions: int = 1
     #: Events per embed micro-batch; 0 = by device (CPU 64, CUDA 1024).
     embed_batch: int = 0
-    #: Texts per forward pass; 0 = by device (CPU 16, CUDA 256).
+    #: Most texts per forward pass; 0 = by device (CPU 64, CUDA 256).
     encode_batch: int = 0
     #: Seconds to wait for a micro-batch to fill before processing what is there.
     embed_within: float = 0.5

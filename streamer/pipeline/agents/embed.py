@@ -13,11 +13,12 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from streamer.config import ConfigError
 from streamer.pipeline.agents.acks import Held
 from streamer.pipeline.codec import EmbeddedBatch, encode_embedded, split_embedded
 from streamer.pipeline.context import Pipeline
 from streamer.validation import Event, InvalidEvent, validate_bytes
-from workers.embedding import Embedder, resolve_device
+from workers.embedding import Embedder, is_cuda, resolve_device, resolve_runtime
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,10 @@ def register(p: Pipeline) -> None:
     s = p.settings
     # "auto" resolved once: the micro-batch size depends on it too.
     device = resolve_device(s.device)
+    try:
+        runtime = resolve_runtime(s.runtime, device)
+    except ValueError as exc:
+        raise ConfigError(f"--runtime: {exc}") from None
     model_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed-model")
     state: dict[str, Embedder | None] = {"embedder": None}
     loading = asyncio.Lock()
@@ -72,9 +77,15 @@ def register(p: Pipeline) -> None:
         hf_logging.disable_progress_bar()
         hf_logging.set_verbosity_error()
 
-        batch = s.encode_batch or (256 if device.startswith("cuda") else 16)
-        emb = Embedder(model=s.model, device=device, batch_size=batch)
-        log.info("embedder %s on %s, batch %d", emb.model_name, emb.device, batch)
+        emb = Embedder(
+            model=s.model,
+            device=device,
+            batch_size=s.encode_batch,
+            runtime=runtime,
+            threads=s.embed_threads,
+            token_budget=s.token_budget,
+        )
+        log.info("embedder %s: %s, %s", emb.model_name, emb.describe(), emb.policy.describe())
         return emb
 
     async def embedder() -> Embedder:
@@ -84,7 +95,7 @@ def register(p: Pipeline) -> None:
                 emb = await loop.run_in_executor(model_pool, load_embedder)
                 state["embedder"] = emb
                 name = s.model or "all-MiniLM-L6-v2 (packaged)"
-                p.runtime.model = f"{name} on {emb.device}"
+                p.runtime.model = f"{name}, {emb.describe()}"
         return state["embedder"]
 
     p.runtime.starting.add("model")
@@ -103,7 +114,7 @@ def register(p: Pipeline) -> None:
 
     # Events per micro-batch: on 2 CPU cores ~0.7 s of model time, short enough
     # for live latency; a GPU takes far more per forward pass.
-    batch_size = s.embed_batch or (1024 if device.startswith("cuda") else 64)
+    batch_size = s.embed_batch or (1024 if is_cuda(device) else 64)
 
     async def embed(stream: Any) -> None:
         async for events in stream.take_events(batch_size, within=s.embed_within):
