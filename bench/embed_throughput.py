@@ -144,8 +144,10 @@ def cached_vectors(runtime: str) -> np.ndarray:
     """CrisisLexT26's embeddings with ``runtime`` from the eval cache (eval filled it)."""
     from workers.embedding import DEFAULT_MAX_TOKENS, default_model_path
     from workers.embedding_cache import cache_key, default_cache_dir, file_digest
+    from workers.onnx_runtime import runtime_tag
 
-    key = cache_key(default_model_path(), DEFAULT_MAX_TOKENS, file_digest(CRISIS), runtime)
+    tag = runtime_tag(runtime)
+    key = cache_key(default_model_path(), DEFAULT_MAX_TOKENS, file_digest(CRISIS), tag)
     return np.load(default_cache_dir() / f"{key}.npy")
 
 

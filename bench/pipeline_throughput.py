@@ -65,31 +65,26 @@ def quantile(xs: list[float], q: float) -> float:
 def event_lines(n_cap: int, n_lat: int) -> tuple[list[bytes], list[bytes], list[bytes]]:
     """Warm-up, capacity and latency events: distinct tweets spread over the file.
 
-    Tweets keep their own ``ts``; the latency phase is shifted past the
-    capacity phase's last ``ts``, so event time only moves forward.
+    The sample is in the file's ``ts`` order and the phases take consecutive
+    stretches of it, so event time only moves forward, as in a live stream.
     """
     with open(CRISIS, encoding="utf-8") as f:
         rows = [json.loads(ln) for ln in f if ln.strip()]
     need = WARM_UP + n_cap + n_lat
     step = max(1, len(rows) // need)
     picked = rows[::step][:need]
-    if len(picked) < need:
-        picked += rows[1::step][: need - len(picked)]
-    span = rows[-1]["ts"] - rows[0]["ts"] + 86_400
 
-    def lines(part: list[dict[str, Any]], prefix: str, shift: float) -> list[bytes]:
-        ordered = sorted(part, key=lambda r: r["ts"])
+    def lines(part: list[dict[str, Any]], prefix: str) -> list[bytes]:
         return [
             json.dumps(
-                {"id": f"{prefix}-{i}", "ts": r["ts"] + shift, "text": r["text"]},
-                separators=(",", ":"),
+                {"id": f"{prefix}-{i}", "ts": r["ts"], "text": r["text"]}, separators=(",", ":")
             ).encode()
-            for i, r in enumerate(ordered)
+            for i, r in enumerate(part)
         ]
 
-    warm = lines(picked[:WARM_UP], "warm", -span)
-    cap = lines(picked[WARM_UP : WARM_UP + n_cap], "cap", 0.0)
-    lat = lines(picked[WARM_UP + n_cap :], "lat", span)
+    warm = lines(picked[:WARM_UP], "warm")
+    cap = lines(picked[WARM_UP : WARM_UP + n_cap], "cap")
+    lat = lines(picked[WARM_UP + n_cap :], "lat")
     return warm, cap, lat
 
 

@@ -126,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
         score,
         tokenize_stream,
     )
+    from workers.onnx_runtime import runtime_tag
 
     path = Path(args.file)
     if not path.is_file():
@@ -167,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"topictrack eval: --runtime: {exc}", file=sys.stderr)
         return 2
     # The runtime is in the key: int8 vectors must never be read back as fp32 ones.
-    key = cache_key(model_name, DEFAULT_MAX_TOKENS, file_digest(path), runtime)
+    key = cache_key(model_name, DEFAULT_MAX_TOKENS, file_digest(path), runtime_tag(runtime))
     embedder: list[Any] = []  # loaded only when something is not cached yet
 
     def encode(texts: list[str]) -> Any:
