@@ -9,8 +9,9 @@ the model's content fingerprint and the export options. Nothing is
 downloaded: the export reads the same local files the torch runtime loads.
 
 ``onnx-int8`` is the fp32 graph with dynamic int8 quantisation of its MatMul
-weights, per output channel: 2.5-3x torch fp32 on these cores at a mean
-cosine of 0.99 to fp32 (docs/embedding.md has the measurements).
+weights, per output channel, the feed-forward down-projections left in fp32
+(:func:`down_projections`): about 2x torch fp32 on these cores at a mean
+cosine of 0.996 to fp32 (docs/embedding.md has the measurements).
 """
 
 from __future__ import annotations

@@ -60,9 +60,9 @@ def add_runtime_options(p: argparse.ArgumentParser | argparse._ArgumentGroup) ->
         "--runtime",
         default="auto",
         choices=RUNTIME_CHOICES,
-        help="embedding runtime: auto (default: onnx-int8 on a CPU, torch fp16 on CUDA), "
-        "torch, onnx (fp32) or onnx-int8; the ONNX model is exported from --model on first "
-        "use and cached (docs/embedding.md)",
+        help="embedding runtime: auto (default: onnx fp32 on a CPU, torch fp16 on CUDA), "
+        "torch, onnx (fp32) or onnx-int8 (about 2x onnx, less faithful); the ONNX model is "
+        "exported from --model on first use and cached (docs/embedding.md)",
     )
     p.add_argument(
         "--embed-threads",

@@ -62,7 +62,7 @@ def _pipeline(tmp_path, crisis_lines, store_url: str) -> None:
             what="all events stored and dead-lettered",
         )
         # The CPU default runtime embeds here (this test covers it end to end).
-        assert "onnx-int8" in w.get("/stats")["model"]
+        assert "onnx float32 on cpu" in w.get("/stats")["model"]
         api = w.get("/topics?limit=50")
         assert api["source"] == "engine" and api["topics"]
         assert all(t["keywords"] for t in api["topics"])

@@ -81,8 +81,8 @@ def test_pad_batch_right_pads_with_a_mask():
     assert mask.tolist() == [[1, 1, 1], [1, 1, 0]]
 
 
-def test_auto_runtime_is_int8_on_cpu_and_torch_on_cuda():
-    assert resolve_runtime("auto", "cpu") == DEFAULT_CPU_RUNTIME == "onnx-int8"
+def test_auto_runtime_is_onnx_fp32_on_cpu_and_torch_on_cuda():
+    assert resolve_runtime("auto", "cpu") == DEFAULT_CPU_RUNTIME == "onnx"
     assert resolve_runtime("auto", "cuda") == "torch"
     assert resolve_runtime("auto", "cuda:1") == "torch"
 
