@@ -141,7 +141,7 @@ class Settings:
     runtime: str = "auto"
     #: Model intra-op threads (``--embed-threads``); 0 = by device (CPU 1).
     embed_threads: int = 0
-    #: Padded tokens per forward pass; 0 = by device (CPU 4,096, CUDA 32,768).
+    #: Padded tokens per forward pass; 0 = by device (CPU 512, CUDA 32,768).
     token_budget: int = 0
     engine: str = "topictrack"
     engine_params: dict[str, object] = field(default_factory=dict)
@@ -156,13 +156,17 @@ class Settings:
     #: Most texts per forward pass; 0 = by device (CPU 64, CUDA 256).
     encode_batch: int = 0
     #: Seconds to wait for a micro-batch to fill before processing what is there.
-    embed_within: float = 0.5
+    #: Short: forward passes are cut by tokens (~12 tweets on a CPU), so a
+    #: fuller micro-batch buys no speed, only latency (docs/embedding.md).
+    embed_within: float = 0.25
     #: Embedded messages (each up to ``MAX_DOCS_PER_MESSAGE`` docs) per track batch.
     track_batch: int = 16
     track_within: float = 0.2
-    #: Messages per sink insert round, and the longest a row waits for it.
+    #: Messages per sink insert round, and the longest a row waits for it:
+    #: half a second keeps inserts at two per table per second (ClickHouse
+    #: wants few, large ones) inside the 2 s p99 latency target.
     sink_batch: int = 2000
-    sink_within: float = 1.0
+    sink_within: float = 0.5
     #: Seconds between engine checkpoints (also written on shutdown).
     checkpoint_interval: float = 10.0
     web_host: str = "127.0.0.1"

@@ -65,10 +65,12 @@ class BatchPolicy:
         return f"sorted by tokens, <= {self.token_budget} tokens and <= {self.max_batch} docs/pass"
 
 
-#: On 2 CPU cores: 4,096 padded tokens per pass (16 long documents of 256
-#: tokens, or 64 tweets) measured best; bigger passes fall out of the cache
-#: and were slower, smaller ones pay the per-call overhead (docs/embedding.md).
-CPU_POLICY = BatchPolicy(max_batch=64, token_budget=4096)
+#: On 2 CPU cores small passes are fastest: 512 padded tokens (2 long
+#: documents of 256 tokens, or ~12 tweets) ran tweets 1.25x, long documents
+#: 1.06x and a 10 %-long mix 2x faster than 16 texts per pass, while a 4,096
+#: budget (64 tweets per pass) ran tweets at a third of 512's speed: big
+#: passes fall out of the cache (docs/embedding.md, "Batching by tokens").
+CPU_POLICY = BatchPolicy(max_batch=64, token_budget=512)
 #: On a GPU a pass must be large to fill it; fp16 activations of 32k tokens
 #: x 384 dims are tiny next to its memory.
 CUDA_POLICY = BatchPolicy(max_batch=256, token_budget=32768)
@@ -236,7 +238,7 @@ class Embedder:
         offline = local or os.environ.get("HF_HUB_OFFLINE") == "1"
         self._tokenizer = AutoTokenizer.from_pretrained(self.model_name, local_files_only=offline)
         self._pad_id = int(self._tokenizer.pad_token_id or 0)
-        # Fast tokenizers raise "Already borrowed" when two threads call them at once.
+        # A fast tokenizer is not safe to call from two threads at once.
         self._tok_lock = threading.Lock()
         # Neither transformers modules nor a session are re-entrant across threads.
         self._lock = threading.Lock()
