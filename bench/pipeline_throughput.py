@@ -39,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -226,6 +227,9 @@ def worker_main(args: argparse.Namespace) -> int:
         web_port=free_port(),
         log_level="error",
     )
+    if args.windows:
+        e, t, k = (float(x) for x in args.windows.split(","))
+        settings = replace(settings, embed_within=e, track_within=t, sink_within=k)
     micro = settings.embed_batch or (1024 if device.startswith("cuda") else 64)
     result: dict[str, Any] = {"load_avg_start": load_avg()}
     bare_rates = []
@@ -240,9 +244,14 @@ def worker_main(args: argparse.Namespace) -> int:
             await phase(p, store, warm, 0, work, "warm")
             prof = None
             if args.profile:
+                spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or shutil.which(
+                    "py-spy"
+                )
+                if spy is None:
+                    raise RuntimeError("--profile needs py-spy: pip install py-spy")
                 prof = subprocess.Popen(
                     [
-                        str(Path(sys.executable).parent / "py-spy"),
+                        spy,
                         "record",
                         "--pid",
                         str(os.getpid()),
@@ -276,7 +285,18 @@ def worker_main(args: argparse.Namespace) -> int:
             rate = LOAD_SHARE * cap_rate
             n_lat = min(len(lat_pool), max(200, int(rate * args.latency_seconds)))
             sent, stored = await phase(p, store, lat_pool[:n_lat], rate, work, "latency")
-            lat = [stored[i] - sent[i] for i in sent]
+            order = sorted(sent, key=sent.get)
+            lat = [stored[i] - sent[i] for i in order]
+            tenth = max(1, len(lat) // 10)
+            result.update(
+                # Median latency of each tenth of the phase, in send order: flat
+                # means the pipeline kept up, rising means it fell behind.
+                latency_p50_by_tenth_s=[
+                    round(statistics.median(lat[k : k + tenth]), 3)
+                    for k in range(0, len(lat), tenth)
+                ],
+                latency_phase_events_per_s=len(lat) / (max(stored.values()) - min(sent.values())),
+            )
             result.update(
                 latency_events=n_lat,
                 latency_rate_events_per_s=rate,
@@ -306,6 +326,11 @@ def worker_main(args: argparse.Namespace) -> int:
         device=device,
         embedder=described,
         batch_policy=f"take({micro}, within={settings.embed_within}s); {policy}",
+        windows_s={
+            "embed": settings.embed_within,
+            "track": settings.track_within,
+            "sink": settings.sink_within,
+        },
         cpu_count=os.cpu_count(),
         events=len(cap),
         bare_model_docs_per_s=bare,
@@ -345,6 +370,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--latency-max-events", type=int, default=6000)
     ap.add_argument("--threads", type=int, default=0, help="--embed-threads (0: default)")
     ap.add_argument("--device", default="auto")
+    ap.add_argument(
+        "--windows",
+        default="",
+        metavar="E,T,S",
+        help="take() windows of embed, track and sink in seconds (default: Settings')",
+    )
     ap.add_argument("--repeats", type=int, default=1, help="rounds over --runtimes")
     ap.add_argument("--profile", default=None, metavar="DIR", help="py-spy raw profiles here")
     ap.add_argument("--json", default=str(RESULTS / "pipeline_throughput.json"))
@@ -370,6 +401,8 @@ def main(argv: list[str] | None = None) -> int:
                 cmd += ["--latency-seconds", str(args.latency_seconds)]
                 cmd += ["--latency-max-events", str(args.latency_max_events)]
                 cmd += ["--device", args.device]
+                if args.windows:
+                    cmd += ["--windows", args.windows]
                 if args.profile:
                     cmd += ["--profile", args.profile]
                 print(f"running {runtime} (round {rep + 1}) ...", file=sys.stderr)

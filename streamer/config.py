@@ -158,15 +158,19 @@ class Settings:
     #: Seconds to wait for a micro-batch to fill before processing what is there.
     #: Short: forward passes are cut by tokens (~12 tweets on a CPU), so a
     #: fuller micro-batch buys no speed, only latency (docs/embedding.md).
-    embed_within: float = 0.25
+    embed_within: float = 0.1
     #: Embedded messages (each up to ``MAX_DOCS_PER_MESSAGE`` docs) per track batch.
     track_batch: int = 16
-    track_within: float = 0.2
-    #: Messages per sink insert round, and the longest a row waits for it:
-    #: half a second keeps inserts at two per table per second (ClickHouse
-    #: wants few, large ones) inside the 2 s p99 latency target.
+    #: Each message already holds a whole embed micro-batch: waiting for more
+    #: only adds latency.
+    track_within: float = 0.05
+    #: Messages per sink insert round, and the longest a row waits for it. A
+    #: quarter second keeps a quiet stream's inserts at four per table per
+    #: second (ClickHouse wants few, large ones; under load a round fills to
+    #: 2,000 messages first) and leaves room in the 2 s p99 latency target:
+    #: each Kafka hop costs ~0.2-0.4 s beyond its window here (docs/embedding.md).
     sink_batch: int = 2000
-    sink_within: float = 0.5
+    sink_within: float = 0.25
     #: Seconds between engine checkpoints (also written on shutdown).
     checkpoint_interval: float = 10.0
     web_host: str = "127.0.0.1"
