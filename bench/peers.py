@@ -88,8 +88,8 @@ def load_stream_and_embeddings(path: Path, limit: int | None, quiet: bool = Fals
 
             print("embeddings not cached: embedding with the packaged model", file=sys.stderr)
             device = resolve_device("auto")
-            batch = 256 if device.startswith("cuda") else 16
-            embedder.append(Embedder(None, device=device, batch_size=batch))
+            # torch: the cache key above is torch's (no runtime in it).
+            embedder.append(Embedder(None, device=device, runtime="torch"))
         return embedder[0].encode(texts)
 
     cached = cached_embeddings(stream.texts_in_file_order(), encode, key, progress=not quiet)

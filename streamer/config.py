@@ -156,6 +156,12 @@ class Settings:
     data_dir: Path = Path("data")
     model: str | None = None
     device: str = "auto"
+    #: Embedding runtime (``--runtime``): auto, torch, onnx, onnx-int8 (docs/embedding.md).
+    runtime: str = "auto"
+    #: Model intra-op threads (``--embed-threads``); 0 = by device (CPU 1).
+    embed_threads: int = 0
+    #: Padded tokens per forward pass; 0 = by device (CPU 512, CUDA 32,768).
+    token_budget: int = 0
     engine: str = "topictrack"
     engine_params: dict[str, object] = field(default_factory=dict)
     #: ``workers.alerts.AlertSettings`` fields (``--alert-params``); {} = defaults.
@@ -168,16 +174,24 @@ class Settings:
     partitions: int = 1
     #: Events per embed micro-batch; 0 = by device (CPU 64, CUDA 1024).
     embed_batch: int = 0
-    #: Texts per forward pass; 0 = by device (CPU 16, CUDA 256).
+    #: Most texts per forward pass; 0 = by device (CPU 64, CUDA 256).
     encode_batch: int = 0
     #: Seconds to wait for a micro-batch to fill before processing what is there.
-    embed_within: float = 0.5
+    #: Short: forward passes are cut by tokens (~12 tweets on a CPU), so a
+    #: fuller micro-batch buys no speed, only latency (docs/embedding.md).
+    embed_within: float = 0.1
     #: Embedded messages (each up to ``MAX_DOCS_PER_MESSAGE`` docs) per track batch.
     track_batch: int = 16
-    track_within: float = 0.2
-    #: Messages per sink insert round, and the longest a row waits for it.
+    #: Each message already holds a whole embed micro-batch: waiting for more
+    #: only adds latency.
+    track_within: float = 0.05
+    #: Messages per sink insert round, and the longest a row waits for it. A
+    #: quarter second keeps a quiet stream's inserts at four per table per
+    #: second (ClickHouse wants few, large ones; under load a round fills to
+    #: 2,000 messages first) and leaves room in the 2 s p99 latency target:
+    #: each Kafka hop costs ~0.2-0.4 s beyond its window here (docs/embedding.md).
     sink_batch: int = 2000
-    sink_within: float = 1.0
+    sink_within: float = 0.25
     #: Seconds between engine checkpoints (also written on shutdown).
     checkpoint_interval: float = 10.0
     #: Where ``track`` checkpoints (``--checkpoints``): "" = ``<data-dir>/checkpoints/track``,

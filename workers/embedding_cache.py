@@ -57,9 +57,13 @@ def model_fingerprint(model_name: str) -> str:
     return f"{short}-{h.hexdigest()[:10]}"
 
 
-def cache_key(model_name: str, max_tokens: int, digest: str) -> str:
-    """File name stem for one (model content, token budget, file content) combination."""
-    return f"{model_fingerprint(model_name)}-t{max_tokens}-{digest}"
+def cache_key(model_name: str, max_tokens: int, digest: str, runtime: str = "torch") -> str:
+    """File name stem for one (model content, token budget, file content, runtime) combination.
+
+    ``torch`` keeps the stem it had before runtimes existed, so caches made then stay valid.
+    """
+    suffix = "" if runtime == "torch" else f"-{runtime}"
+    return f"{model_fingerprint(model_name)}-t{max_tokens}-{digest}{suffix}"
 
 
 def cached_embeddings(

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from streamer.cli.options import json_object
+from streamer.cli.options import add_runtime_options, json_object
 from streamer.config import ConfigError
 from streamer.pipeline.params import alert_settings
 
@@ -60,7 +60,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         description="Replay a labeled stream (JSON lines with id, ts, text, label) through the "
         "engine in ts order and report B-cubed, AMI/ARI/NMI, NPMI coherence, topic diversity, "
         "engine throughput and memory. Embeddings are cached under $TOPICTRACK_CACHE "
-        "(default ~/.cache/topictrack) keyed by model and file content.",
+        "(default ~/.cache/topictrack) keyed by model, runtime and file content.",
     )
     p.add_argument("file", help="labeled stream, one JSON object per line")
     p.add_argument("--json", dest="json_out", help="also write the results as JSON here")
@@ -101,14 +101,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     p.add_argument("--model", help="encoder folder or Hugging Face name (default: packaged)")
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
-    p.add_argument("--embed-batch", type=int, default=0, help="texts per forward pass")
+    add_runtime_options(p)
+    p.add_argument("--embed-batch", type=int, default=0, help="most texts per forward pass")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     return p
 
 
 def run(args: argparse.Namespace) -> int:
     # The engine, metrics (scikit-learn) and model stack load here, not at --help.
-    from workers.embedding import DEFAULT_MAX_TOKENS, Embedder, default_model_path, resolve_device
+    from workers.embedding import (
+        DEFAULT_MAX_TOKENS,
+        Embedder,
+        default_model_path,
+        resolve_device,
+        resolve_runtime,
+    )
     from workers.embedding_cache import cache_key, cached_embeddings, file_digest
     from workers.engines import make_engine
     from workers.evaluation import (
@@ -119,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
         score,
         tokenize_stream,
     )
+    from workers.onnx_runtime import runtime_tag
 
     path = Path(args.file)
     if not path.is_file():
@@ -153,14 +161,27 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
     model_name = args.model or default_model_path()
-    key = cache_key(model_name, DEFAULT_MAX_TOKENS, file_digest(path))
+    device = resolve_device(args.device)
+    try:
+        runtime = resolve_runtime(args.runtime, device)
+    except ValueError as exc:
+        print(f"topictrack eval: --runtime: {exc}", file=sys.stderr)
+        return 2
+    # The runtime is in the key: int8 vectors must never be read back as fp32 ones.
+    key = cache_key(model_name, DEFAULT_MAX_TOKENS, file_digest(path), runtime_tag(runtime))
     embedder: list[Any] = []  # loaded only when something is not cached yet
 
     def encode(texts: list[str]) -> Any:
         if not embedder:
-            device = resolve_device(args.device)
-            batch = args.embed_batch or (256 if device.startswith("cuda") else 16)
-            embedder.append(Embedder(args.model, device=device, batch_size=batch))
+            embedder.append(
+                Embedder(
+                    args.model,
+                    device=device,
+                    batch_size=args.embed_batch,
+                    runtime=runtime,
+                    threads=args.embed_threads,
+                )
+            )
         return embedder[0].encode(texts)
 
     # The cache holds the file's documents in file order; the replay goes by ts.
@@ -191,6 +212,7 @@ def run(args: argparse.Namespace) -> int:
         {
             "file": str(path),
             "model": model_name,
+            "runtime": runtime,
             "batch_size": args.batch_size,
             "batch_span_s": batch_span,
             "engine_params": params,

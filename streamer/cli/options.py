@@ -34,6 +34,7 @@ from streamer.kafka.broker import free_port
 from streamer.pipeline.params import alert_settings, event_time_policy
 from streamer.pipeline.webhook import check_url
 from streamer.store import Store, open_store
+from workers.embedding import RUNTIME_CHOICES, resolve_runtime
 
 T = TypeVar("T")
 
@@ -57,6 +58,25 @@ def json_object(text: str) -> dict:
     return value
 
 
+def add_runtime_options(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """``--runtime`` and ``--embed-threads`` (pipeline commands and ``eval``)."""
+    p.add_argument(
+        "--runtime",
+        default="auto",
+        choices=RUNTIME_CHOICES,
+        help="embedding runtime: auto (default: onnx fp32 on a CPU, torch fp16 on CUDA), "
+        "torch, onnx (fp32) or onnx-int8 (about 2x onnx, less faithful); the ONNX model is "
+        "exported from --model on first use and cached (docs/embedding.md)",
+    )
+    p.add_argument(
+        "--embed-threads",
+        type=int,
+        default=0,
+        metavar="N",
+        help="intra-op threads of the model (default 0: 1 on a CPU, see docs/embedding.md)",
+    )
+
+
 def add_pipeline_options(
     p: argparse.ArgumentParser, *, data_dir: str = "data", web_port: int | None = DEFAULT_WEB_PORT
 ) -> None:
@@ -78,6 +98,7 @@ def add_pipeline_options(
         help="encoder: local folder or Hugging Face name (default: the packaged all-MiniLM-L6-v2)",
     )
     g.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
+    add_runtime_options(g)
     g.add_argument(
         "--engine",
         default="topictrack",
@@ -162,6 +183,13 @@ def settings_from_args(args: argparse.Namespace, agents: str = "all") -> Setting
     # Fail before anything starts, with the option's name in the message.
     alert_settings(args.alert_params)
     event_time_policy(args.event_time_params)
+    if args.device != "auto":  # "auto" is resolved where torch is loaded (embed stage)
+        try:
+            resolve_runtime(args.runtime, args.device)
+        except ValueError as exc:
+            raise ConfigError(f"--runtime: {exc}") from None
+    if args.embed_threads < 0:
+        raise ConfigError("--embed-threads must be >= 0 (0: the default)")
     if args.alert_webhook:
         try:
             check_url(args.alert_webhook)
@@ -173,6 +201,8 @@ def settings_from_args(args: argparse.Namespace, agents: str = "all") -> Setting
         data_dir=Path(args.data_dir),
         model=args.model,
         device=args.device,
+        runtime=args.runtime,
+        embed_threads=args.embed_threads,
         engine=args.engine,
         engine_params=dict(args.engine_params),
         alert_params=dict(args.alert_params),

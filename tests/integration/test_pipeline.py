@@ -61,6 +61,8 @@ def _pipeline(tmp_path, crisis_lines, store_url: str) -> None:
             ),
             what="all events stored and dead-lettered",
         )
+        # The CPU default runtime embeds here (this test covers it end to end).
+        assert "onnx float32 on cpu" in w.get("/api/v1/stats")["model"]
         api = w.get("/api/v1/topics?limit=50")
         assert api["source"] == "engine" and api["topics"]
         assert all(t["keywords"] for t in api["topics"])
