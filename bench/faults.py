@@ -639,6 +639,21 @@ class Plan:
     soak_minutes: float
 
 
+def drain(
+    c: Cluster,
+    prod: Producer,
+    expected: int,
+    row: Row,
+    recoveries: list[tuple[float, float]],
+    timeout: float = 600,
+) -> None:
+    """Let the producer finish and the pipeline drain; the slowest recovery goes in ``row``."""
+    prod.join()
+    row.produced = prod.sent
+    c.wait_drained(expected, timeout=timeout)
+    row.recovery_s = max(c.recovered_after(a, b) for a, b in recoveries)
+
+
 def kill9(root: Path, server: ClickHouseServer | None, plan: Plan) -> Row:
     c = Cluster("kill9", root, server)
     row = Row("kill9")
@@ -662,10 +677,7 @@ def kill9(root: Path, server: ClickHouseServer | None, plan: Plan) -> Row:
             w.start()
             w.wait_ready()
             recoveries.append((t0, time.monotonic()))
-        prod.join()
-        row.produced = prod.sent
-        c.wait_drained(len(events))
-        row.recovery_s = max(c.recovered_after(a, b) for a, b in recoveries)
+        drain(c, prod, len(events), row, recoveries)
     finally:
         c.stop()
     return count(c, events, faults, row)
@@ -703,10 +715,7 @@ def kill9_run(root: Path, server: ClickHouseServer | None, plan: Plan) -> Row:
             time.sleep(2.0)
             w.wait_ready()
             recoveries.append((t0, time.monotonic()))
-        prod.join()
-        row.produced = prod.sent
-        c.wait_drained(len(events))
-        row.recovery_s = max(c.recovered_after(a, b) for a, b in recoveries)
+        drain(c, prod, len(events), row, recoveries)
     finally:
         c.stop()
     return count(c, events, faults, row)
@@ -731,10 +740,7 @@ def clickhouse_down(root: Path, server: ClickHouseServer | None, plan: Plan) -> 
         time.sleep(plan.outage_s)
         server.start()
         lifted = time.monotonic()
-        prod.join()
-        row.produced = prod.sent
-        c.wait_drained(len(events))
-        row.recovery_s = c.recovered_after(t0, lifted)
+        drain(c, prod, len(events), row, [(t0, lifted)])
         row.extra["rss_before_outage_mb"] = round(rss_before, 1)
         row.extra["sink_retries"] = c.workers["all"].counters()["sink.retries"]
         faults = [len(events) // 4]
@@ -759,10 +765,7 @@ def broker_pause(root: Path, server: ClickHouseServer | None, plan: Plan) -> Row
         time.sleep(plan.pause_s)
         os.kill(pid, signal.SIGCONT)
         lifted = time.monotonic()
-        prod.join()
-        row.produced = prod.sent
-        c.wait_drained(len(events), timeout=900)
-        row.recovery_s = c.recovered_after(t0, lifted)
+        drain(c, prod, len(events), row, [(t0, lifted)], timeout=900)
         faults = [len(events) // 3]
     finally:
         c.stop()
@@ -808,10 +811,7 @@ def rebalance(root: Path, server: ClickHouseServer | None, plan: Plan) -> Row:
         victim.start()
         victim.wait_ready()
         lifted = time.monotonic()
-        prod.join()
-        row.produced = prod.sent
-        c.wait_drained(len(events))
-        row.recovery_s = c.recovered_after(t0, lifted)
+        drain(c, prod, len(events), row, [(t0, lifted)])
         row.extra["track_1_assigned"] = c.workers["track-1"].counters()["track.assigned"]
         row.extra["track_2_assigned"] = victim.counters()["track.assigned"]
     finally:
