@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import os
 import random
@@ -304,24 +305,45 @@ class Worker:
 
 
 def crisis_events(n: int, streams: int = 1) -> list[dict[str, Any]]:
-    """The first ``n`` labeled tweets; with ``streams`` > 1 each label goes to one stream key."""
+    """``n`` labeled tweets: the file's first ``n`` for one stream; with ``streams`` > 1
+    the file's first ``streams`` events (labels), one per stream key, interleaved so
+    that every key gets ``n / streams`` tweets in its own time order.
+
+    The file lists each event's tweets together, so its first ``n`` lines hold only
+    one or two events: taken as they come they would leave most keys empty.
+    """
+    if streams == 1:
+        return _first_lines(n)
+    per_key = -(-n // streams)
+    by_label: dict[str, list[dict[str, Any]]] = {}
+    for e in _first_lines(None):
+        if e["label"] not in by_label and len(by_label) == streams:
+            continue
+        rows = by_label.setdefault(e["label"], [])
+        if len(rows) < per_key:
+            rows.append({**e, "stream": f"s{len(by_label) - 1}"})
+    lists = [sorted(rows, key=lambda e: e["ts"]) for rows in by_label.values()]
+    out = [e for group in itertools.zip_longest(*lists) for e in group if e is not None]
+    return out[:n]
+
+
+def _first_lines(n: int | None) -> list[dict[str, Any]]:
+    """The file's first ``n`` tweets (None: all) on the stream key ``default``."""
     if not CRISIS.exists():
         raise SystemExit(f"bench/faults.py: no labeled data at {CRISIS}")
     out: list[dict[str, Any]] = []
-    labels: dict[str, int] = {}
     with open(CRISIS, encoding="utf-8") as f:
         for line in f:
             if not line.strip():
                 continue
             e = json.loads(line)
-            k = labels.setdefault(e["label"], len(labels))
             out.append(
                 {
                     "id": str(e["id"]),
                     "ts": e["ts"],
                     "text": e["text"],
                     "label": e["label"],
-                    "stream": f"s{k % streams}" if streams > 1 else "default",
+                    "stream": "default",
                 }
             )
             if len(out) == n:
@@ -814,6 +836,10 @@ def rebalance(root: Path, server: ClickHouseServer | None, plan: Plan) -> Row:
         drain(c, prod, len(events), row, [(t0, lifted)])
         row.extra["track_1_assigned"] = c.workers["track-1"].counters()["track.assigned"]
         row.extra["track_2_assigned"] = victim.counters()["track.assigned"]
+        # Messages of a partition that had just moved away, left to its new owner.
+        row.extra["skipped_unassigned"] = sum(
+            c.workers[n].counters()["track.skipped_unassigned"] for n in ("track-1", "track-2")
+        )
     finally:
         c.stop()
     return count(c, events, faults, row)

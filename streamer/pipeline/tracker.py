@@ -227,8 +227,13 @@ class Tracker:
 
     def save(self, partitions: Iterable[int] | None = None) -> int:
         """Checkpoint ``partitions`` (default: every one held here) with the offsets
-        they cover; return the newest generation written."""
-        parts = sorted(self.owned() if partitions is None else set(partitions))
+        they cover; return the newest generation written.
+
+        Only partitions whose state is held here are written: saving one that was
+        assigned but not loaded yet would overwrite its checkpoint with nothing.
+        """
+        owned = self.owned()
+        parts = sorted(owned if partitions is None else owned & set(partitions))
         newest = 0
         for part in parts:
             newest = max(newest, self._save_partition(part))

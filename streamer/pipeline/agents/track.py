@@ -84,7 +84,7 @@ def register(
         async with lock:
             if not len(held) and not force:
                 return
-            await asyncio.wrap_future(pool.submit(tracker.save))
+            await asyncio.wrap_future(pool.submit(tracker.save, _assigned_parts(p)))
             held.release()
             last[0] = time.monotonic()
             p.runtime.bump("track.checkpoints")
@@ -113,15 +113,22 @@ def register(
                         p.runtime.bump("track.dead_lettered", len(events))
                     clean = True
                     p.runtime.batch_seconds.labels("track").observe(time.monotonic() - started)
+                    # Only messages of partitions still assigned here: a skipped
+                    # message of a moved partition must not advance its offsets,
+                    # or the checkpoint would claim work this engine never did
+                    # and the new owner would skip it as covered (lost events).
+                    assigned = p.app.consumer.assignment()
                     for ev in events:
-                        tracker.mark(ev.message.topic, ev.message.partition, ev.message.offset)
+                        if ev.message.tp in assigned:
+                            m = ev.message
+                            tracker.mark(m.topic, m.partition, m.offset)
                 if time.monotonic() - last[0] >= s.checkpoint_interval:
                     await checkpoint()
         finally:
             if clean:
                 try:
                     # Through the pool: waits for a periodic save in flight.
-                    pool.submit(tracker.save).result(timeout=120)
+                    pool.submit(tracker.save, _assigned_parts(p)).result(timeout=120)
                     held.release()
                 except Exception:
                     log.exception("track: final checkpoint failed")
@@ -179,6 +186,15 @@ def register(
 
     p.agent(p.topics.embedded, name="track")(track)
     return tracker
+
+
+def _assigned_parts(p: Pipeline) -> set[int]:
+    """The ``embedded`` partitions this worker holds now: the only ones it may save.
+
+    Between Kafka moving a partition away and ``on_partitions_assigned`` dropping
+    its state, a save of it would overwrite the new owner's starting point.
+    """
+    return {tp.partition for tp in p.app.consumer.assignment() if tp.topic == TOPIC_EMBEDDED}
 
 
 async def _decode(

@@ -165,6 +165,24 @@ def test_state_moves_with_its_partition_between_trackers(tmp_path, stand_in_fact
     assert two.save() == 2  # partition 1's second generation
 
 
+def test_saving_a_partition_not_held_here_never_overwrites_its_checkpoint(
+    tmp_path, stand_in_factories
+):
+    """A rebalance hands partition 1 to another worker before this one loads or drops
+    it: asking to save it must leave the owner's checkpoint as it was."""
+    owner = Tracker(tmp_path, engine="stand-in", factories=stand_in_factories)
+    owner.learn(batch([B, B], stream="y"), partition=1)
+    owner.mark("embedded", 1, 9)
+    assert owner.save([1]) == 1
+    newcomer = Tracker(tmp_path, engine="stand-in", factories=stand_in_factories)
+    newcomer.mark("embedded", 1, 40)  # a stray offset of a message it skipped
+    assert newcomer.save([0, 1]) == 0  # holds neither partition: writes nothing
+    again = Tracker(tmp_path, engine="stand-in", factories=stand_in_factories)
+    again.ensure(1)
+    assert set(again.engines) == {"y"}
+    assert again.covered("embedded", 1, 9) and not again.covered("embedded", 1, 10)
+
+
 def test_a_checkpoint_from_before_partitions_loads_as_partition_0(tmp_path, stand_in_factories):
     from streamer.pipeline import checkpoint
 
