@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from itertools import combinations
 
 import numpy as np
-from sklearn import metrics as skm
 
 
 def singletonise(pred: np.ndarray) -> np.ndarray:
@@ -49,6 +48,10 @@ def bcubed(labels: Sequence[object], pred: np.ndarray) -> tuple[float, float, fl
 
 def partition_scores(labels: Sequence[object], pred: np.ndarray) -> dict[str, float]:
     """AMI, ARI and NMI (scikit-learn's definitions) with singleton outliers."""
+    # Imported here: scikit-learn takes ~2 s to import, and the CLI imports this
+    # module to build `topictrack eval --help`, so every `topictrack` paid it.
+    from sklearn import metrics as skm
+
     lab = np.asarray(labels, dtype=object).astype(str)
     clu = singletonise(pred)
     return {
