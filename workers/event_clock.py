@@ -17,9 +17,14 @@ into one of four verdicts (policy and reasons in docs/event_time.md):
   arrived with no in-bounds event between them, the held events are
   released (re-admitted in time order). Any in-bounds event starts the
   count again: a wrong clock among a live stream's events is never
-  confirmed, even when its events outnumber the valid ones. Held events are
-  rejected after ``hold_arrivals`` more arrivals, after ``hold_wall_s`` of
-  wall time, or when more than ``hold_capacity`` wait;
+  confirmed, even when its events outnumber the valid ones. A stream that
+  falls quiet for ``hold_wall_s`` right after such events, with no in-bounds
+  event since, confirms them too: the newest thing it said is all the
+  evidence there is, and a slow stream's first posts after a pause must not
+  wait for four more (a live stream's watermark trails the wall clock only
+  when it was quiet). Held events are rejected after ``hold_arrivals`` more
+  arrivals, after ``hold_wall_s`` once an in-bounds event came after them,
+  or when more than ``hold_capacity`` wait;
 - ``REJECTED``: ahead of the wall clock by more than ``max_wall_skew_s`` (no
   correct clock does that), or held and never confirmed: dead-lettered with
   the reason.
@@ -150,6 +155,9 @@ class EventClock:
         self.held_since: dict[int, float] = {}
         #: Events held since the last in-bounds event.
         self._ahead = 0
+        #: The arrival count at the last in-bounds event: held events that
+        #: arrived after it are the current streak (no evidence against them).
+        self._streak_from = 0
         self.counts = {"ok": 0, "late": 0, "held": 0, "released": 0, "rejected": 0}
 
     # -- the verdicts ----------------------------------------------------
@@ -189,17 +197,18 @@ class EventClock:
                 self.watermark = float(np.median(sane))
         for i in range(n):
             self._admit_one(i, float(ts[i]), tokens[i], wall_limit, out)
-        out.expired.extend(self.expire())
+        self._expire(out)
         return out
 
-    def expire(self) -> list[tuple[int, str]]:
-        """Reject held events that waited too long; ``(token, reason)`` for each.
+    def settle(self) -> Admission:
+        """Held events that waited too long: ``released`` (a quiet stream's newest
+        streak: learn them) and ``expired`` (rejected, with the reason).
 
         Called with every batch, and by a timer while a stream is quiet.
         """
         out = Admission(verdict=np.zeros(0, dtype=np.int8))
         self._expire(out)
-        return out.expired
+        return out
 
     def _admit_one(self, i: int, t: float, token: int, wall_limit: float, out: Admission) -> None:
         p = self.policy
@@ -233,6 +242,7 @@ class EventClock:
             # sends many posts in the same second, and a stream that resumed
             # after a pause sends none of the old era.
             self._ahead = 0
+            self._streak_from = self.arrivals
             self.watermark = max(w, t)
             self.counts["ok"] += 1
         if self.held and self._confirmed():
@@ -260,15 +270,18 @@ class EventClock:
         # Events still held are far ahead of the confirmed group: they need their
         # own confirmation (else one release would chain into the next).
         self._ahead = 0
+        self._streak_from = self.arrivals
 
     def _expire(self, out: Admission) -> None:
-        """Reject held events that waited too many arrivals, or beyond the capacity."""
+        """Settle held events that waited too many arrivals, too long, or beyond the
+        capacity: a quiet stream's current streak is released, the rest rejected."""
         p = self.policy
         if not self.held:
             return
         by_age = sorted(self.held.items(), key=lambda kv: kv[1][1])
         excess = len(by_age) - p.hold_capacity
         now = self.wall_clock()
+        quiet_streak: list[tuple[float, int]] = []
         for k, (token, (t, held_at)) in enumerate(by_age):
             waited = self.arrivals - held_at
             idle = now - self.held_since.get(token, now)
@@ -276,6 +289,9 @@ class EventClock:
                 continue
             del self.held[token]
             self.held_since.pop(token, None)
+            if waited < p.hold_arrivals and k >= excess and held_at > self._streak_from:
+                quiet_streak.append((t, token))  # timed out, nothing in bounds since
+                continue
             ahead = t - self.watermark if self.watermark is not None else 0.0
             out.expired.append(
                 (
@@ -286,6 +302,28 @@ class EventClock:
                 )
             )
             self.counts["rejected"] += 1
+        if quiet_streak:
+            # The stream went quiet on these: it moved. As in a confirmed release, the
+            # watermark starts at the earliest; one far ahead even of them is rejected.
+            quiet_streak.sort()
+            first = quiet_streak[0][0]
+            self.watermark = first if self.watermark is None else max(self.watermark, first)
+            for t, token in quiet_streak:
+                if t > self.watermark + p.max_future_skew_s:
+                    out.expired.append(
+                        (
+                            token,
+                            f"event time {t:.0f} is {_ahead(t - self.watermark)} ahead "
+                            "even of the events the stream resumed with",
+                        )
+                    )
+                    self.counts["rejected"] += 1
+                    continue
+                self.watermark = t
+                out.released.append(token)
+                self.counts["released"] += 1
+            self._ahead = 0
+            self._streak_from = self.arrivals
         if not self.held:
             self._ahead = 0
 
@@ -300,6 +338,7 @@ class EventClock:
                 [token, t, at, self.held_since.get(token)] for token, (t, at) in self.held.items()
             ],
             "ahead": self._ahead,
+            "streak_from": self._streak_from,
             "counts": dict(self.counts),
         }
 
@@ -322,5 +361,8 @@ class EventClock:
             for h in state["held"]
         }
         clock._ahead = int(state.get("ahead", 0))
+        # Older states lack it: the streak is the newest ``ahead`` held events.
+        streak = sorted((at for _, at in clock.held.values()), reverse=True)[: clock._ahead]
+        clock._streak_from = int(state.get("streak_from", min(streak, default=clock.arrivals) - 1))
         clock.counts.update(state["counts"])
         return clock

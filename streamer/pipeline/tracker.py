@@ -381,17 +381,22 @@ class Tracker:
         return events, vectors, [batch.events[i] for i in late], batch.vectors[late]
 
     def expire_held(self) -> list[TrackOutput]:
-        """Held events that waited too long on quiet streams, as outputs to dead-letter."""
+        """Settle the held events of quiet streams that waited too long: a stream that
+        went quiet on them resumed (learned now), the others go to dead-letter."""
         outs = []
         for stream, clock in self.clocks.items():
-            expired = clock.expire()
-            if not expired:
+            adm = clock.settle()
+            if not (adm.expired or adm.released):
                 continue
             out = TrackOutput(stream=stream)
             held = self.held.get(stream, {})
-            out.rejected = [(held.pop(token)[0], reason) for token, reason in expired]
+            out.rejected = [(held.pop(token)[0], reason) for token, reason in adm.expired]
+            released = [held.pop(token) for token in adm.released]
             eng = self.engines.get(stream)
             if eng is not None:  # the API shows a stream's topics from its last output
+                if released:
+                    vectors = np.asarray([x for _, x in released], np.float32)
+                    self._learn(stream, eng, [ev for ev, _ in released], vectors, out)
                 self._describe(eng, out)
             outs.append(out)
         return outs

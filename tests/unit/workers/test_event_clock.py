@@ -98,17 +98,41 @@ def test_policy_values_are_checked(bad):
         EventTimePolicy(**bad)
 
 
-def test_a_held_event_on_a_quiet_stream_is_rejected_after_its_wall_time():
+def test_a_held_event_an_in_bounds_one_followed_is_rejected_after_its_wall_time():
     now = [WALL]
     c = EventClock(EventTimePolicy(hold_wall_s=60), wall_clock=lambda: now[0])
     c.admit(np.array([T0]))
-    assert c.admit(np.array([T0 + TWO_YEARS]), tokens=[5]).verdict.tolist() == [HELD]
+    a = c.admit(np.array([T0 + TWO_YEARS, T0 + 5]), tokens=[5, 6])
+    assert a.verdict.tolist() == [HELD, OK]  # the old era went on after it
     now[0] += 59
-    assert c.expire() == []
+    assert c.settle().expired == []
     twin = EventClock.from_state(c.state(), c.policy, lambda: now[0])  # a restart keeps the wait
     now[0] += 2
-    assert [t for t, _ in c.expire()] == [5] and [t for t, _ in twin.expire()] == [5]
+    a, b = c.settle(), twin.settle()
+    assert [t for t, _ in a.expired] == [5] and [t for t, _ in b.expired] == [5]
+    assert not a.released and c.watermark == T0 + 5
     assert not c.held and not c.held_since
+
+
+def test_a_stream_that_falls_quiet_after_a_jump_has_resumed_and_is_released():
+    """A slow stream's first posts after a pause: fewer than five, then silence.
+    Nothing in bounds came after them, so after the wall-time wait they are learned."""
+    now = [WALL]
+    c = EventClock(EventTimePolicy(hold_wall_s=60), wall_clock=lambda: now[0])
+    c.admit(np.array([T0, T0 + 5]))
+    later = T0 + 3 * DAY
+    assert (
+        c.admit(np.array([later, later + 9, later + TWO_YEARS]), tokens=[1, 2, 3]).verdict.tolist()
+        == [HELD] * 3
+    )
+    twin = EventClock.from_state(c.state(), c.policy, lambda: now[0])
+    now[0] += 61
+    for clk in (c, twin):  # a restart in between changes nothing
+        a = clk.settle()
+        assert a.released == [1, 2] and clk.watermark == later + 9
+        # Far ahead even of the resumed posts: still a wrong clock.
+        assert [t for t, _ in a.expired] == [3] and not clk.held
+        assert clk.admit(np.array([later + 60])).verdict.tolist() == [OK]
 
 
 def test_wrong_clock_events_outnumbering_a_live_stream_are_never_confirmed():

@@ -99,7 +99,7 @@ def test_too_late_events_are_stored_with_a_topic_but_not_learned(tmp_path):
     assert tr.engines["s"].snapshot() == before  # the engine learned nothing from it
 
 
-def test_held_events_of_a_quiet_stream_expire_to_dead_letter(tmp_path):
+def test_held_events_of_a_quiet_stream_expire_to_dead_letter_or_resume_it(tmp_path):
     now = [WALL]
     tr = Tracker(
         tmp_path,
@@ -107,13 +107,25 @@ def test_held_events_of_a_quiet_stream_expire_to_dead_letter(tmp_path):
         clock=lambda: now[0],
         event_time=EventTimePolicy(hold_wall_s=30),
     )
-    x = posts(centres(1, seed=8)[0], 7, seed=9)
+    x = posts(centres(1, seed=8)[0], 9, seed=9)
     tr.learn(
         EmbeddedBatch("s", [{"id": f"a{i}", "ts": T0 + i, "text": "t"} for i in range(6)], x[:6])
     )
-    tr.learn(EmbeddedBatch("s", [{"id": "bad", "ts": T0 + TWO_YEARS, "text": "t"}], x[6:]))
+    # A wrong clock, then the stream goes on in its own time: evidence against it.
+    bad = [
+        {"id": "bad", "ts": T0 + TWO_YEARS, "text": "t"},
+        {"id": "a6", "ts": T0 + 7, "text": "t"},
+    ]
+    tr.learn(EmbeddedBatch("s", bad, x[6:8]))
     assert tr.expire_held() == []
     now[0] += 31
     (out,) = tr.expire_held()
     assert [ev["id"] for ev, _ in out.rejected] == ["bad"] and tr.held["s"] == {}
     assert out.summaries and out.stats  # the API keeps showing the stream's topics
+    # The stream resumes three days on with one post, then is quiet: that post is learned.
+    later = [{"id": "later", "ts": T0 + 3 * 86400, "text": "t"}]
+    assert tr.learn(EmbeddedBatch("s", later, x[8:])).assignments == []
+    now[0] += 31
+    (out,) = tr.expire_held()
+    assert out.rejected == [] and [r["event_id"] for r in out.assignments] == ["later"]
+    assert tr.engines["s"].last_ts == T0 + 3 * 86400
