@@ -1006,6 +1006,9 @@ def soak(root: Path, server: ClickHouseServer | None, plan: Plan) -> Row:
     row = Row("soak", notes=f"{plan.soak_minutes:.0f} min at {plan.rate:.0f}/s")
     rss: list[tuple[float, float]] = []
     lag: list[tuple[float, int]] = []
+    #: The machine's 1-minute load average per sample: on a shared machine a
+    #: lag that grows with the load is the neighbours, not the pipeline.
+    load: list[tuple[float, float]] = []
     try:
         # The file's last posts of an event can trail it by days, and a stream that
         # falls quiet on them confirms them after hold_wall_s (docs/event_time.md):
@@ -1019,7 +1022,11 @@ def soak(root: Path, server: ClickHouseServer | None, plan: Plan) -> Row:
             w = c.workers["all"]
             rss.append((time.monotonic() - t0, max(rss_mb(p) for p in w.pids())))
             lag.append((time.monotonic() - t0, prod.sent - c.stored()))
-            say(f"soak: {rss[-1][0]:.0f}s rss {rss[-1][1]:.0f} MB lag {lag[-1][1]}")
+            load.append((time.monotonic() - t0, round(os.getloadavg()[0], 2)))
+            say(
+                f"soak: {rss[-1][0]:.0f}s rss {rss[-1][1]:.0f} MB lag {lag[-1][1]} "
+                f"load {load[-1][1]:.1f}"
+            )
         prod.join()
         row.produced = prod.sent
         c.wait_drained(len(events), quiet_s=45)
@@ -1031,7 +1038,9 @@ def soak(root: Path, server: ClickHouseServer | None, plan: Plan) -> Row:
     row.extra["rss_last_fifth_mb"] = round(sum(r for _, r in rss[-k:]) / k, 1)
     row.extra["lag_first_fifth"] = round(sum(v for _, v in lag[:k]) / k, 1)
     row.extra["lag_last_fifth"] = round(sum(v for _, v in lag[-k:]) / k, 1)
-    row.extra["samples"] = {"rss": rss, "lag": lag}
+    row.extra["load_first_fifth"] = round(sum(v for _, v in load[:k]) / k, 2)
+    row.extra["load_last_fifth"] = round(sum(v for _, v in load[-k:]) / k, 2)
+    row.extra["samples"] = {"rss": rss, "lag": lag, "load": load}
     say("soak: the clean replay of the same events")
     live, clean = stored_figures(c.store_url, events), clean_replay(events)
     row.extra["figures"] = {"soak": live, "clean_replay": clean}
