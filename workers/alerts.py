@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from workers import npz_blob
-from workers.stories import StoryBook
+from workers.stories import StoryBook, name_terms
 from workers.topic_types import BatchResult, TopicEngine
 from workers.trending import MINUTE, TrendCounter, TrendSettings, trend_score
 
@@ -95,12 +95,13 @@ class AlertSettings:
     #: Beyond that day, a young topic continues an alerted story (a sub-story
     #: such as rescues, donations or damage, born one to six days later) when
     #: it was alerted within ``story_window_s`` and the topic's centroid is at
-    #: least ``story_cosine`` close *and* they share ``story_shared_keywords``
-    #: of their top-10 keywords: two events of one kind sit as close as an
-    #: event and its sub-story, but name other places and people
-    #: (docs/engine.md, "Stories", has the measured reasons).
+    #: least ``story_cosine`` close (the same-day floor: related, not the same
+    #: posts) *and* they share ``story_shared_keywords`` terms (top-10 keywords
+    #: and names in their central posts): two events of one kind sit as close
+    #: as an event and its sub-story, but name other places and people
+    #: (docs/engine.md, "Stories above topics", has the measured reasons).
     story_window_s: float = 7 * 24 * HOUR
-    story_cosine: float = 0.5
+    story_cosine: float = 0.35
     story_shared_keywords: int = 2
     #: A burst needs the topic to be established: at least this old.
     burst_min_age_s: float = 3 * 24 * HOUR
@@ -344,7 +345,8 @@ class AlertDetector:
                 continue
             del self.young[tid]
             hours = max((now - view.born_at) / HOUR, 1 / 60)
-            story = self.stories.match(now, view.keywords, view.centroid)
+            names = name_terms(view.examples)
+            story = self.stories.match(now, view.keywords, view.centroid, names)
             if story is None:
                 out.append(self._make(view, "new", view.size / hours, view.born_at, now))
             else:  # a known story's new aspect: on-call knows the story already
@@ -387,7 +389,8 @@ class AlertDetector:
     def _make(self, view: Any, kind: str, score: float, start: float, end: float) -> Alert:
         self.alerted[view.topic_id] = end
         story = self.stories.story(view.topic_id)
-        self.stories.remember(end, view.topic_id, story, view.keywords, view.centroid)
+        names = name_terms(view.examples)
+        self.stories.remember(end, view.topic_id, story, view.keywords, view.centroid, names)
         window_start = math.floor(start / MINUTE) * MINUTE
         key = f"{self.stream}/{view.topic_id}/{kind}/{int(end // MINUTE)}"
         return Alert(
