@@ -36,6 +36,7 @@ from workers.keywords import KeywordModel
 from workers.outlier_buffer import BufferedDocs, OutlierBuffer
 from workers.recent_docs import RecentDocs
 from workers.same_source import same_topic_threshold
+from workers.similarity_scale import SimilarityScale
 from workers.tokenize import tokenize_many
 from workers.topic_examples import TopicExamples
 from workers.topic_matrix import TopicMatrix
@@ -50,7 +51,9 @@ from workers.topic_types import (
 
 #: Tag of :meth:`TopicTrackEngine.snapshot` blobs: each part's state under its
 #: name (see :func:`workers.npz_blob.pack_parts`).
-SNAPSHOT_FORMAT = "topictrack-engine/2"
+SNAPSHOT_FORMAT = "topictrack-engine/3"
+#: Format 2 had no similarity scale (it starts measuring afresh); still restored.
+SNAPSHOT_FORMAT_V2 = "topictrack-engine/2"
 #: The format before the parts wrote their own state; still restored.
 SNAPSHOT_FORMAT_V1 = "topictrack-engine/1"
 #: Cosine distance a topic's centroid must move before it is tested for a
@@ -138,6 +141,9 @@ class TopicTrackEngine:
         self.keywords = KeywordModel()
         self.examples = TopicExamples(c.n_examples)
         self.drift = DriftMonitor(c.drift_detector)
+        self.scale = SimilarityScale(
+            dim, c.similarity_reference, c.similarity_floor, k=c.similarity_neighbour
+        )
         self._last_ts = -math.inf
         self.n_docs = 0
         self.n_unassigned_at_arrival = 0
@@ -211,6 +217,8 @@ class TopicTrackEngine:
         now = float(ts.max())
         self._advance_landmark(now)
         fw = self.decay.weights(ts)
+        self.scale.observe(x)
+        self.buffer.threshold = self._birth_threshold()
 
         changed: set[int] = set()
         lineage: list[LineageEvent] = []
@@ -249,9 +257,7 @@ class TopicTrackEngine:
         )
         late: list[LateAssignment] = []
         newborn: list[int] = []
-        for group in self.buffer.pop_groups(
-            self.config.min_topic_size, self.config.assign_threshold
-        ):
+        for group in self.buffer.pop_groups(self.config.min_topic_size, self._assign_threshold()):
             tid, events = self._found(group, now)
             lineage.extend(events)
             changed.add(tid)
@@ -286,7 +292,9 @@ class TopicTrackEngine:
 
         self.n_docs += n
         # Buffered documents of earlier batches were counted in their own batch.
-        self.n_unassigned_at_arrival += int((topic_ids == UNASSIGNED).sum())
+        waiting = topic_ids == UNASSIGNED
+        self.n_unassigned_at_arrival += int(waiting.sum())
+        self.scale.note_unassigned(waiting)
         self._last_ts = max(self._last_ts, now)
         changed_ids = sorted(t for t in changed if self.table.status[t] != ARCHIVED)
         for t in changed_ids:
@@ -424,10 +432,11 @@ class TopicTrackEngine:
         k = self.config.forming_agree
         if k <= 0 or not len(self.buffer):
             return
-        loose = np.flatnonzero(hit & (sims < self.config.birth_threshold))
+        birth = self._birth_threshold()
+        loose = np.flatnonzero(hit & (sims < birth))
         if len(loose) == 0:
             return
-        agree = (x[loose] @ self.buffer.emb.T >= self.config.birth_threshold).sum(axis=1)
+        agree = (x[loose] @ self.buffer.emb.T >= birth).sum(axis=1)
         hit[loose[agree >= k]] = False
 
     def _join_threshold(self, rows: np.ndarray, ts: np.ndarray) -> np.ndarray:
@@ -441,7 +450,16 @@ class TopicTrackEngine:
         """
         c = self.config
         idle = ts - self.table.updated_at[self.live.ids[rows]]
-        return c.assign_threshold + c.idle_penalty * np.clip(idle / c.idle_penalty_after_s, 0, 1)
+        penalty = c.idle_penalty * self.scale.factor
+        return self._assign_threshold() + penalty * np.clip(idle / c.idle_penalty_after_s, 0, 1)
+
+    def _assign_threshold(self) -> float:
+        """``assign_threshold`` on this stream's similarity scale (workers.similarity_scale)."""
+        return self.config.assign_threshold * self.scale.factor
+
+    def _birth_threshold(self) -> float:
+        """``birth_threshold`` on this stream's similarity scale."""
+        return self.config.birth_threshold * self.scale.factor
 
     def _advance_landmark(self, now: float) -> None:
         """Move the decay landmark when due, rescaling every stored decayed sum once."""
@@ -565,7 +583,7 @@ class TopicTrackEngine:
         x = ring.emb[cand].astype(np.float32)
         to_rows, best_sim = self._nearest_newborn(x, newborn)
         s_old = np.einsum("ij,ij->i", x, self.live.centroids[old_rows])
-        move = (best_sim > s_old) & (best_sim >= c.assign_threshold)
+        move = (best_sim > s_old) & (best_sim >= self._assign_threshold())
         if not move.any():
             return []
         cand, to_rows, best_sim = cand[move], to_rows[move], best_sim[move]
@@ -870,7 +888,7 @@ class TopicTrackEngine:
         top_scores[lead, 0] = sims[lead]
         temp = self.config.temperature
         logits = np.concatenate(
-            [top_scores, np.full((n, 1), self.config.assign_threshold, dtype=np.float32)], axis=1
+            [top_scores, np.full((n, 1), self._assign_threshold(), dtype=np.float32)], axis=1
         )
         logits = (logits - logits.max(axis=1, keepdims=True)) / temp
         e = np.exp(logits)
@@ -893,6 +911,7 @@ class TopicTrackEngine:
             "examples": self.examples,
             # river detectors hold their windows in Python objects: pickled.
             "drift": self.drift,
+            "scale": self.scale,
         }
 
     def snapshot(self) -> bytes:
@@ -915,9 +934,12 @@ class TopicTrackEngine:
     @classmethod
     def restore(cls, blob: bytes) -> TopicTrackEngine:
         """Rebuild an engine from :meth:`snapshot` output (a trusted, own-made file)."""
-        meta, arrays = npz_blob.unpack(blob, SNAPSHOT_FORMAT, SNAPSHOT_FORMAT_V1)
+        meta, arrays = npz_blob.unpack(
+            blob, SNAPSHOT_FORMAT, SNAPSHOT_FORMAT_V2, SNAPSHOT_FORMAT_V1
+        )
         if meta["format"] == SNAPSHOT_FORMAT_V1:
             meta, arrays = _upgrade_v1(meta, arrays)
+        meta["parts"].setdefault("scale", {})  # formats 1-2: the scale is measured afresh
         eng = cls(meta["dim"], EngineConfig.from_dict(meta["config"]))
         eng._last_ts = meta["last_ts"] if meta["last_ts"] is not None else -math.inf
         counters = [*meta["counters"], 0][:5]  # older snapshots lack the reclaim count
