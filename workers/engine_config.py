@@ -149,6 +149,17 @@ class EngineConfig:
     #: less similar than this and both halves hold ``min_topic_size`` posts;
     #: otherwise its centroid is refreshed from its recent posts.
     split_threshold: float = 0.60
+    #: A new event absorbed by an older topic of its kind is split off when
+    #: ``split_term_min_docs`` of the topic's last ``split_term_window`` posts
+    #: share a term that at most ``split_term_share`` of its
+    #: ``split_term_min_prior`` or more earlier posts used (and those posts'
+    #: centroid sits below ``same_topic_cosine`` from the rest):
+    #: workers/emerging_terms.py; docs/engine.md has the measured reasons.
+    #: 0 ``split_term_min_docs`` disables it.
+    split_term_window: int = 40
+    split_term_min_docs: int = 15
+    split_term_min_prior: int = 100
+    split_term_share: float = 0.01
 
     def __post_init__(self) -> None:
         self.validate()

@@ -30,6 +30,7 @@ import numpy as np
 from workers import npz_blob
 from workers.blas import single_threaded_blas
 from workers.drift import DriftMonitor, plan_split
+from workers.emerging_terms import EmergingTerms
 from workers.engine_config import EngineConfig
 from workers.forward_decay import ForwardDecay
 from workers.keywords import KeywordModel
@@ -143,6 +144,9 @@ class TopicTrackEngine:
         self.drift = DriftMonitor(c.drift_detector)
         self.scale = SimilarityScale(
             dim, c.similarity_reference, c.similarity_floor, k=c.similarity_neighbour
+        )
+        self.emerging = EmergingTerms(
+            c.split_term_window, c.split_term_min_docs, c.split_term_min_prior, c.split_term_share
         )
         self._last_ts = -math.inf
         self.n_docs = 0
@@ -282,6 +286,8 @@ class TopicTrackEngine:
         late.extend(self._reclaim(newborn, now, ring_pos))
         if len(self.live):
             self.examples.offer_batch(topic_ids, sims, texts)
+        if self.config.split_term_min_docs > 0:
+            lineage.extend(self._split_new_events(topic_ids, terms, doc_ids, now, changed))
 
         # keywords: every document counts for global frequencies; assigned ones for topics
         self.keywords.add(topic_ids, self.keyword_decay.weights(ts), terms)
@@ -765,6 +771,7 @@ class TopicTrackEngine:
         self.recent.relabel(gone, keep)
         self.drift.reset(gone)
         self.drift.reset(keep)
+        self.emerging.drop([gone])
 
     def _on_drift(self, topic_id: int, now: float, changed: set[int]) -> list[LineageEvent]:
         """Split a drifted topic in two, or refresh its centroid from its recent posts."""
@@ -789,25 +796,73 @@ class TopicTrackEngine:
             self.live.sums[row] = recent_sum * scale
             self.live.refresh_rows(np.array([row]))
             return [LineageEvent("refreshed", topic_id, now)]
-        child_emb = emb[plan.child_rows].astype(np.float64)
-        child_fw = fw[plan.child_rows]
-        child_sum = (child_emb * child_fw[:, None]).sum(axis=0)
+        return [self._split_off(topic_id, idx, plan.child_rows, now, changed)]
+
+    def _split_off(
+        self, topic_id: int, idx: np.ndarray, child_rows: np.ndarray, now: float, changed: set[int]
+    ) -> LineageEvent:
+        """Make the recent posts ``idx[child_rows]`` of a topic a new topic (``split_from``)."""
+        emb = self.recent.emb[idx[child_rows]].astype(np.float64)
+        ts = self.recent.ts[idx[child_rows]]
+        child_fw = self.decay.weights(ts)
+        child_sum = (emb * child_fw[:, None]).sum(axis=0)
         child_w = float(child_fw.sum())
+        row = self.live.slot[topic_id]
         m = self.table
-        child = m.new_id(float(ts[plan.child_rows].min()))
+        child = m.new_id(float(ts.min()))
         m.split_from[child] = topic_id
-        m.size[child] = len(plan.child_rows)
-        m.size[topic_id] -= len(plan.child_rows)
-        m.updated_at[child] = float(ts[plan.child_rows].max())
+        m.size[child] = len(child_rows)
+        m.size[topic_id] -= len(child_rows)
+        m.updated_at[child] = float(ts.max())
         self.live.sums[row] -= child_sum
         self.live.weight[row] = max(self.live.weight[row] - child_w, 0.0)
         self.live.refresh_rows(np.array([row]))
         self.live.add(child, child_sum, child_w)
-        share = len(plan.child_rows) / len(idx)
+        share = len(child_rows) / len(idx)
         self.keywords.move_share(topic_id, child, share)
-        self.recent.topic[idx[plan.child_rows]] = child
-        changed.add(child)
-        return [LineageEvent("split", child, now, other=topic_id)]
+        self.recent.topic[idx[child_rows]] = child
+        changed.update((topic_id, child))
+        return LineageEvent("split", child, now, other=topic_id)
+
+    def _split_new_events(
+        self,
+        topic_ids: np.ndarray,
+        terms: list[list[str]],
+        doc_ids: list[str],
+        now: float,
+        changed: set[int],
+    ) -> list[LineageEvent]:
+        """Split off the posts of a new event a live topic absorbed (workers.emerging_terms).
+
+        The posts carrying the term new to the topic become the child when
+        their centroid is below ``split_threshold`` from the rest of the
+        topic's recent posts: a word alone (a new hashtag or name of the same
+        story) is not a new event unless the posts saying it also sit apart.
+        """
+        hit = np.flatnonzero(topic_ids != UNASSIGNED)
+        found = self.emerging.observe(
+            topic_ids[hit].tolist(), [terms[i] for i in hit], [doc_ids[i] for i in hit]
+        )
+        events = []
+        for em in found:
+            if em.topic_id not in self.live:
+                continue
+            idx = self.recent.of_topic(em.topic_id)[-SPLIT_WINDOW:]
+            wanted = set(em.doc_ids)
+            is_child = np.fromiter((d in wanted for d in self.recent.doc_ids[idx]), bool, len(idx))
+            child_rows, rest = np.flatnonzero(is_child), np.flatnonzero(~is_child)
+            if len(child_rows) < self.config.min_topic_size or len(rest) < len(child_rows):
+                continue
+            emb = self.recent.emb[idx].astype(np.float32)
+            a, b = emb[child_rows].mean(axis=0), emb[rest].mean(axis=0)
+            cos = float(a @ b / max(np.linalg.norm(a) * np.linalg.norm(b), 1e-12))
+            if cos >= self.config.split_threshold:
+                continue
+            event = self._split_off(em.topic_id, idx, child_rows, now, changed)
+            self.emerging.moved(em.topic_id, wanted, event.topic_id)
+            self.drift.reset(em.topic_id)
+            events.append(event)
+        return events
 
     def _retire(self, now: float) -> list[LineageEvent]:
         """Move faded topics (and the weakest beyond ``max_live``) to the dormant set."""
@@ -832,6 +887,7 @@ class TopicTrackEngine:
             self.table.status[t] = DORMANT
             self.table.version[t] += 1
             self.drift.reset(t)
+            self.emerging.drop([t])
             events.append(LineageEvent("dormant", t, now))
         while len(self.dormant) > self.config.max_dormant:
             rows = self.dormant.live_ids
@@ -912,6 +968,7 @@ class TopicTrackEngine:
             # river detectors hold their windows in Python objects: pickled.
             "drift": self.drift,
             "scale": self.scale,
+            "emerging": self.emerging,
         }
 
     def snapshot(self) -> bytes:
@@ -940,6 +997,7 @@ class TopicTrackEngine:
         if meta["format"] == SNAPSHOT_FORMAT_V1:
             meta, arrays = _upgrade_v1(meta, arrays)
         meta["parts"].setdefault("scale", {})  # formats 1-2: the scale is measured afresh
+        meta["parts"].setdefault("emerging", {})  # ... and term histories start afresh
         eng = cls(meta["dim"], EngineConfig.from_dict(meta["config"]))
         eng._last_ts = meta["last_ts"] if meta["last_ts"] is not None else -math.inf
         counters = [*meta["counters"], 0][:5]  # older snapshots lack the reclaim count
