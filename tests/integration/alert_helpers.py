@@ -145,3 +145,40 @@ def story_scenario(seed: int = 5) -> tuple[list[dict], list[dict]]:
         ]
 
     return posts(_FLOOD, T0, "flood"), posts(_FLOOD_ES, T0 + 30 * HOUR, "riada")
+
+
+_OIL_TRAIN = (
+    "Freight train carrying crude oil derails in {place}, tank cars on fire",
+    "{place} train derailment: oil tankers exploded overnight, downtown evacuated",
+    "Firefighters still battling the blaze after the {place} oil train crash",
+    "Death toll rises after runaway oil train derails in {place}",
+    "Investigators search the wreck of the {place} train derailment",
+)
+_FAST_TRAIN = (
+    "High-speed train derails near {place}, dozens of passengers killed",
+    "{place} train crash: carriages thrown off the track on a sharp curve",
+    "Rescue teams pull passengers from the wreck of the {place} train crash",
+    "Train driver detained after the {place} derailment killed 79 people",
+    "Video shows the {place} train taking the curve far too fast before it crashed",
+)
+
+
+def split_scenario(seed: int = 3) -> tuple[list[list[dict]], list[dict]]:
+    """``(old topic phases, new event)``: 150 posts of an oil-train derailment over two
+    days, then, four days later, 50 posts of another train crash elsewhere that the
+    old topic would absorb (same kind of event) but for the words."""
+    rng = random.Random(seed)
+
+    def post(i: int, ts: float, templates: tuple[str, ...], places: tuple[str, ...]) -> dict:
+        return {
+            "id": f"split-{seed}-{i:04d}",
+            "ts": round(ts, 3),
+            "text": rng.choice(templates).format(place=rng.choice(places)),
+            "stream": "default",
+        }
+
+    quebec = ("Lac-Megantic", "Lac-Megantic, Quebec")
+    spain = ("Santiago de Compostela", "Santiago")
+    old = [post(i, T0 + 1200.0 * i, _OIL_TRAIN, quebec) for i in range(150)]
+    new = [post(150 + i, T0 + 96 * HOUR + 60.0 * i, _FAST_TRAIN, spain) for i in range(50)]
+    return [old[i : i + 50] for i in range(0, 150, 50)], new
