@@ -51,8 +51,8 @@ class SimilarityScale:
         Probe results the median is taken over.
     every
         One post in this many is probed (the rest only enter the ring): a
-        probe is a ``ring x dim`` product, so this keeps it to a few
-        microseconds per post.
+        probe is a ``ring x dim`` product and a partition, so this keeps it to
+        a few microseconds per post.
     min_probes
         Probes needed before the factor leaves 1.
     engage_share, release_share, window
@@ -90,7 +90,7 @@ class SimilarityScale:
         k: int = 4,
         ring: int = 1024,
         probes: int = 256,
-        every: int = 8,
+        every: int = 16,
         min_probes: int = 32,
         engage_share: float = 0.08,
         release_share: float = 0.04,
@@ -124,7 +124,8 @@ class SimilarityScale:
         if self.reference <= 0 or n == 0:
             return
         keep = (1.0 - 1.0 / self.window) ** n
-        self.unassigned = self.unassigned * keep + float(np.mean(waiting)) * (1.0 - keep)
+        share = np.count_nonzero(waiting) / n
+        self.unassigned = self.unassigned * keep + share * (1.0 - keep)
         if self.unassigned > self.engage_share:
             self.engaged = True
         elif self.unassigned < self.release_share:
@@ -138,20 +139,30 @@ class SimilarityScale:
         # One post in `every`, picked by a multiplicative hash of its position in
         # the stream: a fixed stride would alias with a periodic stream (a
         # benchmark feeding each topic 8 posts in a row probed only first posts).
-        idx = np.arange(self.n_seen, self.n_seen + len(x), dtype=np.uint64)
-        mixed = (idx * np.uint64(2654435761)) & np.uint64(0xFFFFFFFF)
-        due = np.flatnonzero((mixed >> np.uint64(16)) % np.uint64(self.every) == 0)
+        # Plain integers: most live batches hold a post or two, where numpy's
+        # per-call cost would dominate.
+        every, start = self.every, self.n_seen
+        due = [
+            i
+            for i in range(len(x))
+            if ((((start + i) * 2654435761) & 0xFFFFFFFF) >> 16) % every == 0
+        ]
         filled = min(self.n_seen, cap)
-        if len(due) and filled >= 4 * self.k:
+        if due and filled >= 4 * self.k:
             sims = x[due] @ self.ring[:filled].T
             kth = np.partition(sims, filled - self.k, axis=1)[:, filled - self.k]
             pos = (self.n_probes + np.arange(len(kth))) % len(self.results)
             self.results[pos] = kth
             self.n_probes += len(kth)
-            self._refresh()
-        tail = x[-cap:]
-        pos = (self.n_seen + len(x) - len(tail) + np.arange(len(tail))) % cap
-        self.ring[pos] = tail
+            if self.n_probes % 4 < len(kth):  # the median moves slowly: every 4th probe
+                self._refresh()
+        at = self.n_seen % cap
+        if at + len(x) <= cap:  # the common case: one contiguous slice
+            self.ring[at : at + len(x)] = x
+        else:
+            tail = x[-cap:]
+            pos = (self.n_seen + len(x) - len(tail) + np.arange(len(tail))) % cap
+            self.ring[pos] = tail
         self.n_seen += len(x)
 
     def _refresh(self) -> None:
@@ -170,6 +181,7 @@ class SimilarityScale:
                 "n_probes": self.n_probes,
                 "unassigned": self.unassigned,
                 "engaged": self.engaged,
+                "measured": self.measured,
             },
         )
 
@@ -183,5 +195,4 @@ class SimilarityScale:
         self.n_probes = int(meta["n_probes"])
         self.unassigned = float(meta["unassigned"])
         self.engaged = bool(meta["engaged"])
-        self.measured = 1.0
-        self._refresh()
+        self.measured = float(meta["measured"])

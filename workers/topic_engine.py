@@ -839,9 +839,10 @@ class TopicTrackEngine:
         topic's recent posts: a word alone (a new hashtag or name of the same
         story) is not a new event unless the posts saying it also sit apart.
         """
-        hit = np.flatnonzero(topic_ids != UNASSIGNED)
+        ids = topic_ids.tolist()
+        hit = [i for i, t in enumerate(ids) if t != UNASSIGNED]
         found = self.emerging.observe(
-            topic_ids[hit].tolist(), [terms[i] for i in hit], [doc_ids[i] for i in hit]
+            [ids[i] for i in hit], [terms[i] for i in hit], [doc_ids[i] for i in hit]
         )
         events = []
         for em in found:

@@ -13,7 +13,7 @@ from workers.topic_engine import TopicTrackEngine
 T0 = 1_700_000_000.0
 
 
-def loose_stream(n_topics: int = 8, per_topic: int = 60, noise: float = 0.07, seed: int = 3):
+def loose_stream(n_topics: int = 8, per_topic: int = 120, noise: float = 0.07, seed: int = 3):
     """Topics whose posts sit at cosine ~0.35 of each other, as long forum posts do."""
     c = centres(n_topics, seed=seed)
     rng = np.random.default_rng(seed)
@@ -75,7 +75,7 @@ def test_probes_do_not_alias_with_a_periodic_stream() -> None:
     scale = SimilarityScale(DIM, reference=0.62, floor=0.5)
     probed: list[int] = []
     x = posts(centres(1, seed=8)[0], 7, seed=1)
-    for _ in range(400):
+    for _ in range(800):
         before = scale.n_probes
         scale.observe(x[:1])  # one post per batch, as a quiet live stream sends
         if scale.n_probes > before:
