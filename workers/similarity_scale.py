@@ -148,7 +148,10 @@ class SimilarityScale:
             if ((((start + i) * 2654435761) & 0xFFFFFFFF) >> 16) % every == 0
         ]
         filled = min(self.n_seen, cap)
-        if due and filled >= 4 * self.k:
+        # While the stream's posts find their topics the factor is not used:
+        # measure only when it may be (most of a busy tweet stream's batches).
+        idle = self.unassigned < self.release_share and self.n_probes >= self.min_probes
+        if due and filled >= 4 * self.k and not idle:
             sims = x[due] @ self.ring[:filled].T
             kth = np.partition(sims, filled - self.k, axis=1)[:, filled - self.k]
             pos = (self.n_probes + np.arange(len(kth))) % len(self.results)
