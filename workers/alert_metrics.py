@@ -9,6 +9,11 @@ assigned when processed) are mostly that label. Then:
 - delay: documents of the label seen before its first naming alert, and
   event-time minutes from the label's first document to that alert;
 - false alarms per day: alerts that are not precise, per day of stream.
+
+``development`` alerts (a later topic of an already-announced story) are
+counted apart (``<prefix>_developments``) and left out of all of the above:
+a development naming a label no other alert named is an event announced as
+an old story's development, i.e. a miss (``<prefix>_developments_unnamed``).
 """
 
 from __future__ import annotations
@@ -18,6 +23,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+#: Alert kind of a later topic of an already-announced story (workers.alerts).
+DEVELOPMENT = "development"
 
 
 @dataclass
@@ -29,6 +37,20 @@ class AlertRecord:
     topic_id: int
     kind: str
     label: str | None = None  # the label it names, if any
+    story_id: int | None = None  # the story the alert belongs to
+    topic_label: str = ""  # the topic's label (top keywords) when it fired
+
+    def to_dict(self) -> dict[str, object]:
+        """One row of the eval JSON's ``alerts`` array: why the alert fired, what it named."""
+        return {
+            "ts": self.ts,
+            "docs_seen": self.docs_seen,
+            "topic_id": self.topic_id,
+            "kind": self.kind,
+            "names_label": self.label,
+            "story_id": self.story_id,
+            "topic_label": self.topic_label,
+        }
 
 
 def majority_label(
@@ -47,6 +69,8 @@ def alert_scores(
 ) -> dict[str, float]:
     """The alert yardsticks (module docstring) under keys ``<prefix>_...``."""
     labels = list(labels)
+    developments = [r for r in records if r.kind == DEVELOPMENT]
+    records = [r for r in records if r.kind != DEVELOPMENT]
     first_idx: dict[str, int] = {}
     for i, lab in enumerate(labels):
         first_idx.setdefault(lab, i)
@@ -71,4 +95,8 @@ def alert_scores(
         f"{prefix}_median_delay_minutes": float(np.median(delays_min)) if delays_min else nan,
         # "alerts" -> "false_alarms_per_day", "naive_alerts" -> "naive_false_alarms_per_day"
         prefix.replace("alerts", "false_alarms_per_day"): (n - precise) / days,
+        f"{prefix}_developments": len(developments),
+        f"{prefix}_developments_unnamed": sum(
+            1 for r in developments if r.label is not None and r.label not in named
+        ),
     }

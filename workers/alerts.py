@@ -12,9 +12,10 @@ lineage) and raises:
 Against alert storms: a per-topic cooldown; hysteresis on bursts (re-armed
 only after the score falls below ``burst_rearm_score``); a merge passes the
 alerted state to the survivor, so merging two alerted topics raises
-nothing; and a new topic whose top keywords repeat a recent alert's is the
-same story told again (a language variant, a sub-thread) and is not
-announced twice.
+nothing; and a young topic that continues an alerted story
+(:mod:`workers.stories`: a language variant or side thread the same day, a
+sub-story days later) is not announced as ``new`` again but as a
+``development`` of that story. Every alert carries its ``story_id``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from workers import npz_blob
+from workers.stories import StoryBook, name_terms
 from workers.topic_types import BatchResult, TopicEngine
 from workers.trending import MINUTE, TrendCounter, TrendSettings, trend_score
 
@@ -37,7 +39,10 @@ log = logging.getLogger(__name__)
 
 HOUR = 3600.0
 #: Tag of :meth:`AlertDetector.snapshot` blobs.
-SNAPSHOT_FORMAT = "topictrack-alerts/1"
+SNAPSHOT_FORMAT = "topictrack-alerts/2"
+#: Snapshots written before stories (no story book; the same-day dedupe list
+#: ``recent`` instead): still restored, each remembered alert its own story.
+SNAPSHOT_FORMAT_V1 = "topictrack-alerts/1"
 #: Namespace of alert ids: uuid5(namespace, stream/topic/kind/window) makes a
 #: replayed batch produce the same id, which the sinks deduplicate on.
 ALERT_NAMESPACE = uuid.UUID("5b0f8c44-6f0e-4c55-9a59-4f2b7d3a9e61")
@@ -87,6 +92,17 @@ class AlertSettings:
     dedupe_shared_keywords: int = 2
     dedupe_cosine: float = 0.35
     dedupe_window_s: float = 24 * HOUR
+    #: Beyond that day, a young topic continues an alerted story (a sub-story
+    #: such as rescues, donations or damage, born one to six days later) when
+    #: it was alerted within ``story_window_s`` and the topic's centroid is at
+    #: least ``story_cosine`` close (the same-day floor: related, not the same
+    #: posts) *and* they share ``story_shared_keywords`` terms (top-10 keywords
+    #: and names in their central posts): two events of one kind sit as close
+    #: as an event and its sub-story, but name other places and people
+    #: (docs/engine.md, "Stories above topics", has the measured reasons).
+    story_window_s: float = 7 * 24 * HOUR
+    story_cosine: float = 0.35
+    story_shared_keywords: int = 2
     #: A burst needs the topic to be established: at least this old.
     burst_min_age_s: float = 3 * 24 * HOUR
     n_examples: int = 3
@@ -95,12 +111,23 @@ class AlertSettings:
         for name in ("new_min_docs", "burst_min_docs", "n_examples"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1")
-        for name in ("new_within_s", "cooldown_s", "dedupe_window_s"):
+        for name in ("new_within_s", "cooldown_s", "dedupe_window_s", "story_window_s"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
         if self.burst_rearm_score >= self.burst_score:
             raise ValueError("burst_rearm_score must be below burst_score (hysteresis)")
         self.trend_settings()  # validates the windows
+
+    def story_book(self) -> StoryBook:
+        """An empty :class:`StoryBook` with these settings."""
+        return StoryBook(
+            window_s=max(self.story_window_s, self.dedupe_window_s),
+            same_day_s=self.dedupe_window_s,
+            same_day_cosine=self.dedupe_cosine,
+            same_day_keywords=self.dedupe_shared_keywords,
+            cosine=self.story_cosine,
+            keywords=self.story_shared_keywords,
+        )
 
     def trend_settings(self) -> TrendSettings:
         """Counting for bursts: 10-minute buckets keep a week of baseline small."""
@@ -113,7 +140,10 @@ class Alert:
 
     Matches ``schemas/alert.schema.json``. Times are epoch seconds; all but
     ``created_at`` (wall clock) are event time. ``score`` is posts per hour
-    since birth for ``new``, the Poisson z-score for ``burst``.
+    since birth for ``new`` and ``development``, the Poisson z-score for
+    ``burst``. ``story_id`` is the story the topic belongs to
+    (:mod:`workers.stories`): the first alerted topic of its story, or the
+    topic's own id.
 
     Examples
     --------
@@ -124,8 +154,8 @@ class Alert:
     ...     first_seen=1_700_000_000.0, size=12, keywords=["flood", "river"],
     ...     label="flood · river", examples=["River floods the old town"], created_at=0.0,
     ... )
-    >>> sorted(alert.to_dict())[:4], alert.to_dict()["extra"]
-    (['alert_id', 'created_at', 'examples', 'extra'], {})
+    >>> sorted(alert.to_dict())[:4], alert.to_dict()["extra"], alert.story_id
+    (['alert_id', 'created_at', 'examples', 'extra'], {}, -1)
     """
 
     alert_id: str
@@ -142,6 +172,7 @@ class Alert:
     examples: list[str]
     created_at: float
     extra: dict[str, Any] = field(default_factory=dict)
+    story_id: int = -1  # -1: not known (an alert built by hand)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -199,9 +230,9 @@ class AlertDetector:
         self.young: dict[int, float] = {}  # topics still eligible for "new" -> when born
         self.alerted: dict[int, float] = {}  # topic -> event time of its last alert
         self.disarmed: set[int] = set()  # topics whose burst has not yet subsided
-        # Recently alerted topics: (event time, topic, top-5 keywords, centroid).
-        self.recent: list[tuple[float, int, set[str], np.ndarray]] = []
-        self.suppressed = 0
+        # Which topic belongs to which story, and the alerted topics to match.
+        self.stories = s.story_book()
+        self.suppressed = 0  # young topics alerted as a development instead of as new
 
     def observe(self, engine: TopicEngine, result: BatchResult, ts: np.ndarray) -> list[Alert]:
         """Update with one engine batch; return the alerts it raises."""
@@ -220,6 +251,7 @@ class AlertDetector:
             elif event.kind == "merged" and event.other is not None:
                 self.trend.merge(event.topic_id, event.other)
                 self.young.pop(event.topic_id, None)
+                self.stories.merged(event.topic_id, event.other)
                 gone_alert = self.alerted.pop(event.topic_id, None)
                 if gone_alert is not None:
                     # The survivor counts as alerted: a merge is not news.
@@ -227,8 +259,7 @@ class AlertDetector:
                     self.young.pop(event.other, None)
         alerts = self._new_topics(engine, now)
         alerts += self._bursts(engine, now)
-        horizon = now - self.settings.dedupe_window_s
-        self.recent = [r for r in self.recent if r[0] >= horizon]
+        self.stories.forget_before(now - self.stories.window_s)
         return alerts
 
     # ------------------------------------------------------------------
@@ -243,16 +274,15 @@ class AlertDetector:
             "alerted": [[t, at] for t, at in self.alerted.items()],
             "disarmed": sorted(self.disarmed),
             "suppressed": self.suppressed,
-            "recent": [[at, t, sorted(kw)] for at, t, kw, _ in self.recent],
             "trend_settings": trend["settings"],
             "trend_head": trend["head"],
         }
-        # Stacked in their own dtype, so a restored dedupe test computes the same cosines.
-        centroids = np.stack([r[3] for r in self.recent]) if self.recent else np.zeros((0, 0))
+        # Centroids stacked in their own dtype: a restored match computes the same cosines.
+        story_arrays, meta["stories"] = self.stories.state()
         return npz_blob.pack(
             meta,
             {
-                "recent_centroids": centroids,
+                **{f"stories_{k}": v for k, v in story_arrays.items()},
                 "trend_topic_ids": trend["topic_ids"],
                 "trend_counts": trend["counts"],
             },
@@ -271,17 +301,19 @@ class AlertDetector:
         other windows than the saved counts, the counts start empty (logged):
         the rest of the state (alerted topics, cooldowns) is kept.
         """
-        meta, z = npz_blob.unpack(blob, SNAPSHOT_FORMAT)
+        meta, z = npz_blob.unpack(blob, SNAPSHOT_FORMAT, SNAPSHOT_FORMAT_V1)
         det = cls(meta["stream"], settings or AlertSettings(**meta["settings"]), clock)
         det.young = {int(t): float(at) for t, at in meta["young"]}
         det.alerted = {int(t): float(at) for t, at in meta["alerted"]}
         det.disarmed = {int(t) for t in meta["disarmed"]}
         det.suppressed = int(meta["suppressed"])
-        centroids = z["recent_centroids"]
-        det.recent = [
-            (float(at), int(t), set(kw), centroids[i].copy())
-            for i, (at, t, kw) in enumerate(meta["recent"])
-        ]
+        if meta["format"] == SNAPSHOT_FORMAT_V1:
+            # Its same-day list becomes story heads, each alert its own story.
+            heads = [[at, t, t, kw] for at, t, kw in meta["recent"]]
+            det.stories.load({"centroids": z["recent_centroids"]}, {"story_of": [], "heads": heads})
+        else:
+            own = {k[len("stories_") :]: z[k] for k in z.files if k.startswith("stories_")}
+            det.stories.load(own, meta["stories"])
         try:
             det.trend.load(
                 {
@@ -312,24 +344,16 @@ class AlertDetector:
             if self.trend.recent_count(tid, s.new_within_s) < s.new_min_docs:
                 continue
             del self.young[tid]
-            if self._repeats_recent_alert(view):
-                self.suppressed += 1
-                self.alerted[tid] = now  # known story: do not announce it as a burst either
-                continue
             hours = max((now - view.born_at) / HOUR, 1 / 60)
-            out.append(self._make(view, "new", view.size / hours, view.born_at, now))
+            names = name_terms(view.examples)
+            story = self.stories.match(now, view.keywords, view.centroid, names)
+            if story is None:
+                out.append(self._make(view, "new", view.size / hours, view.born_at, now))
+            else:  # a known story's new aspect: on-call knows the story already
+                self.suppressed += 1
+                self.stories.link(tid, story)
+                out.append(self._make(view, "development", view.size / hours, view.born_at, now))
         return out
-
-    def _repeats_recent_alert(self, view: Any) -> bool:
-        """Does this topic tell the story of a recently alerted one again?"""
-        s = self.settings
-        top = set(view.keywords[:5])
-        for _, _, keywords, centroid in self.recent:
-            if len(top & keywords) >= s.dedupe_shared_keywords:
-                return True
-            if float(view.centroid @ centroid) >= s.dedupe_cosine:
-                return True
-        return False
 
     def _bursts(self, engine: TopicEngine, now: float) -> list[Alert]:
         s = self.settings
@@ -364,7 +388,9 @@ class AlertDetector:
 
     def _make(self, view: Any, kind: str, score: float, start: float, end: float) -> Alert:
         self.alerted[view.topic_id] = end
-        self.recent.append((end, view.topic_id, set(view.keywords[:5]), view.centroid.copy()))
+        story = self.stories.story(view.topic_id)
+        names = name_terms(view.examples)
+        self.stories.remember(end, view.topic_id, story, view.keywords, view.centroid, names)
         window_start = math.floor(start / MINUTE) * MINUTE
         key = f"{self.stream}/{view.topic_id}/{kind}/{int(end // MINUTE)}"
         return Alert(
@@ -381,4 +407,5 @@ class AlertDetector:
             label=view.label,
             examples=list(view.examples[: self.settings.n_examples]),
             created_at=float(self.clock()),
+            story_id=int(story),
         )

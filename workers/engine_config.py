@@ -47,6 +47,20 @@ class EngineConfig:
     #: alert recall 0.77 -> 0.96; in full 256-post batches F1 drops
     #: 0.86 -> 0.81 instead.
     assign_threshold: float = 0.35
+    #: The cosine thresholds above and below (join, idle penalty, birth) are
+    #: tuned on tweets and follow the stream's own similarity scale
+    #: (workers/similarity_scale.py): they are multiplied by the median
+    #: cosine of a post's ``similarity_neighbour``-th nearest recent post over
+    #: ``similarity_reference``, capped at 1 and floored at
+    #: ``similarity_floor``, while the stream leaves more than a tenth of its
+    #: posts unassigned. 0.62 is (just under) the lowest that running median
+    #: falls on CrisisLexT26 (0.64; median 0.70), so tweets keep their
+    #: thresholds; long 20 Newsgroups posts sit at 0.41 (factor 0.66: join at
+    #: 0.23, birth at 0.33). The 4th neighbour: the agreeing posts a birth
+    #: needs (min_topic_size - 1). 0 disables the scaling.
+    similarity_reference: float = 0.62
+    similarity_floor: float = 0.5
+    similarity_neighbour: int = 4
     #: A topic that has been quiet is less receptive: the cosine needed to
     #: join it rises by up to ``idle_penalty``, in full once it has been idle
     #: for ``idle_penalty_after_s`` (four half-lives, when its pull has faded
@@ -135,12 +149,29 @@ class EngineConfig:
     #: less similar than this and both halves hold ``min_topic_size`` posts;
     #: otherwise its centroid is refreshed from its recent posts.
     split_threshold: float = 0.60
+    #: A new event absorbed by an older topic of its kind is split off when
+    #: ``split_term_min_docs`` of the topic's last ``split_term_window`` posts
+    #: share a term that at most ``split_term_share`` of its
+    #: ``split_term_min_prior`` or more earlier posts used (and those posts'
+    #: centroid sits below ``same_topic_cosine`` from the rest):
+    #: workers/emerging_terms.py; docs/engine.md has the measured reasons.
+    #: 0 ``split_term_min_docs`` disables it.
+    split_term_window: int = 40
+    split_term_min_docs: int = 15
+    split_term_min_prior: int = 100
+    split_term_share: float = 0.01
 
     def __post_init__(self) -> None:
         self.validate()
 
     def validate(self) -> None:
         """Raise ``ValueError`` naming the first setting out of range."""
+        if not 0.0 <= self.similarity_reference <= 1.0:
+            raise ValueError(
+                f"similarity_reference must be in [0, 1], got {self.similarity_reference}"
+            )
+        if not 0.0 < self.similarity_floor <= 1.0:
+            raise ValueError(f"similarity_floor must be in (0, 1], got {self.similarity_floor}")
         for name in ("assign_threshold", "birth_threshold", "merge_floor", "split_threshold"):
             v = getattr(self, name)
             if not -1.0 <= v <= 1.0:

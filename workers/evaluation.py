@@ -233,12 +233,24 @@ class AlertReplay:
             self.alerts.append(alert)
             name = majority_label(pred, labels, alert.topic_id, stop)
             self.records.append(
-                AlertRecord(alert.window_end, stop, alert.topic_id, alert.kind, name)
+                AlertRecord(
+                    alert.window_end,
+                    stop,
+                    alert.topic_id,
+                    alert.kind,
+                    name,
+                    alert.story_id,
+                    alert.label,
+                )
             )
         for event in result.lineage:
             if event.kind == "born":
                 name = majority_label(pred, labels, event.topic_id, stop)
                 self.naive.append(AlertRecord(event.ts, stop, event.topic_id, "born", name))
+
+    def alert_rows(self) -> list[dict[str, object]]:
+        """Every alert of the replay, in order: when, what kind, the label it named, its story."""
+        return [rec.to_dict() for rec in self.records]
 
     def scores(self) -> dict[str, float]:
         out = alert_scores(self.records, self.stream.labels, self.stream.ts)

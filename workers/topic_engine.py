@@ -30,12 +30,14 @@ import numpy as np
 from workers import npz_blob
 from workers.blas import single_threaded_blas
 from workers.drift import DriftMonitor, plan_split
+from workers.emerging_terms import EmergingTerms
 from workers.engine_config import EngineConfig
 from workers.forward_decay import ForwardDecay
 from workers.keywords import KeywordModel
 from workers.outlier_buffer import BufferedDocs, OutlierBuffer
 from workers.recent_docs import RecentDocs
 from workers.same_source import same_topic_threshold
+from workers.similarity_scale import SimilarityScale
 from workers.tokenize import tokenize_many
 from workers.topic_examples import TopicExamples
 from workers.topic_matrix import TopicMatrix
@@ -50,7 +52,9 @@ from workers.topic_types import (
 
 #: Tag of :meth:`TopicTrackEngine.snapshot` blobs: each part's state under its
 #: name (see :func:`workers.npz_blob.pack_parts`).
-SNAPSHOT_FORMAT = "topictrack-engine/2"
+SNAPSHOT_FORMAT = "topictrack-engine/3"
+#: Format 2 had no similarity scale (it starts measuring afresh); still restored.
+SNAPSHOT_FORMAT_V2 = "topictrack-engine/2"
 #: The format before the parts wrote their own state; still restored.
 SNAPSHOT_FORMAT_V1 = "topictrack-engine/1"
 #: Cosine distance a topic's centroid must move before it is tested for a
@@ -138,6 +142,12 @@ class TopicTrackEngine:
         self.keywords = KeywordModel()
         self.examples = TopicExamples(c.n_examples)
         self.drift = DriftMonitor(c.drift_detector)
+        self.scale = SimilarityScale(
+            dim, c.similarity_reference, c.similarity_floor, k=c.similarity_neighbour
+        )
+        self.emerging = EmergingTerms(
+            c.split_term_window, c.split_term_min_docs, c.split_term_min_prior, c.split_term_share
+        )
         self._last_ts = -math.inf
         self.n_docs = 0
         self.n_unassigned_at_arrival = 0
@@ -211,6 +221,8 @@ class TopicTrackEngine:
         now = float(ts.max())
         self._advance_landmark(now)
         fw = self.decay.weights(ts)
+        self.scale.observe(x)
+        self.buffer.threshold = self._birth_threshold()
 
         changed: set[int] = set()
         lineage: list[LineageEvent] = []
@@ -249,9 +261,7 @@ class TopicTrackEngine:
         )
         late: list[LateAssignment] = []
         newborn: list[int] = []
-        for group in self.buffer.pop_groups(
-            self.config.min_topic_size, self.config.assign_threshold
-        ):
+        for group in self.buffer.pop_groups(self.config.min_topic_size, self._assign_threshold()):
             tid, events = self._found(group, now)
             lineage.extend(events)
             changed.add(tid)
@@ -276,6 +286,8 @@ class TopicTrackEngine:
         late.extend(self._reclaim(newborn, now, ring_pos))
         if len(self.live):
             self.examples.offer_batch(topic_ids, sims, texts)
+        if self.config.split_term_min_docs > 0:
+            lineage.extend(self._split_new_events(topic_ids, terms, doc_ids, now, changed))
 
         # keywords: every document counts for global frequencies; assigned ones for topics
         self.keywords.add(topic_ids, self.keyword_decay.weights(ts), terms)
@@ -286,7 +298,9 @@ class TopicTrackEngine:
 
         self.n_docs += n
         # Buffered documents of earlier batches were counted in their own batch.
-        self.n_unassigned_at_arrival += int((topic_ids == UNASSIGNED).sum())
+        waiting = topic_ids == UNASSIGNED
+        self.n_unassigned_at_arrival += int(waiting.sum())
+        self.scale.note_unassigned(waiting)
         self._last_ts = max(self._last_ts, now)
         changed_ids = sorted(t for t in changed if self.table.status[t] != ARCHIVED)
         for t in changed_ids:
@@ -424,10 +438,11 @@ class TopicTrackEngine:
         k = self.config.forming_agree
         if k <= 0 or not len(self.buffer):
             return
-        loose = np.flatnonzero(hit & (sims < self.config.birth_threshold))
+        birth = self._birth_threshold()
+        loose = np.flatnonzero(hit & (sims < birth))
         if len(loose) == 0:
             return
-        agree = (x[loose] @ self.buffer.emb.T >= self.config.birth_threshold).sum(axis=1)
+        agree = (x[loose] @ self.buffer.emb.T >= birth).sum(axis=1)
         hit[loose[agree >= k]] = False
 
     def _join_threshold(self, rows: np.ndarray, ts: np.ndarray) -> np.ndarray:
@@ -441,7 +456,16 @@ class TopicTrackEngine:
         """
         c = self.config
         idle = ts - self.table.updated_at[self.live.ids[rows]]
-        return c.assign_threshold + c.idle_penalty * np.clip(idle / c.idle_penalty_after_s, 0, 1)
+        penalty = c.idle_penalty * self.scale.factor
+        return self._assign_threshold() + penalty * np.clip(idle / c.idle_penalty_after_s, 0, 1)
+
+    def _assign_threshold(self) -> float:
+        """``assign_threshold`` on this stream's similarity scale (workers.similarity_scale)."""
+        return self.config.assign_threshold * self.scale.factor
+
+    def _birth_threshold(self) -> float:
+        """``birth_threshold`` on this stream's similarity scale."""
+        return self.config.birth_threshold * self.scale.factor
 
     def _advance_landmark(self, now: float) -> None:
         """Move the decay landmark when due, rescaling every stored decayed sum once."""
@@ -565,7 +589,7 @@ class TopicTrackEngine:
         x = ring.emb[cand].astype(np.float32)
         to_rows, best_sim = self._nearest_newborn(x, newborn)
         s_old = np.einsum("ij,ij->i", x, self.live.centroids[old_rows])
-        move = (best_sim > s_old) & (best_sim >= c.assign_threshold)
+        move = (best_sim > s_old) & (best_sim >= self._assign_threshold())
         if not move.any():
             return []
         cand, to_rows, best_sim = cand[move], to_rows[move], best_sim[move]
@@ -747,6 +771,7 @@ class TopicTrackEngine:
         self.recent.relabel(gone, keep)
         self.drift.reset(gone)
         self.drift.reset(keep)
+        self.emerging.drop([gone])
 
     def _on_drift(self, topic_id: int, now: float, changed: set[int]) -> list[LineageEvent]:
         """Split a drifted topic in two, or refresh its centroid from its recent posts."""
@@ -771,25 +796,74 @@ class TopicTrackEngine:
             self.live.sums[row] = recent_sum * scale
             self.live.refresh_rows(np.array([row]))
             return [LineageEvent("refreshed", topic_id, now)]
-        child_emb = emb[plan.child_rows].astype(np.float64)
-        child_fw = fw[plan.child_rows]
-        child_sum = (child_emb * child_fw[:, None]).sum(axis=0)
+        return [self._split_off(topic_id, idx, plan.child_rows, now, changed)]
+
+    def _split_off(
+        self, topic_id: int, idx: np.ndarray, child_rows: np.ndarray, now: float, changed: set[int]
+    ) -> LineageEvent:
+        """Make the recent posts ``idx[child_rows]`` of a topic a new topic (``split_from``)."""
+        emb = self.recent.emb[idx[child_rows]].astype(np.float64)
+        ts = self.recent.ts[idx[child_rows]]
+        child_fw = self.decay.weights(ts)
+        child_sum = (emb * child_fw[:, None]).sum(axis=0)
         child_w = float(child_fw.sum())
+        row = self.live.slot[topic_id]
         m = self.table
-        child = m.new_id(float(ts[plan.child_rows].min()))
+        child = m.new_id(float(ts.min()))
         m.split_from[child] = topic_id
-        m.size[child] = len(plan.child_rows)
-        m.size[topic_id] -= len(plan.child_rows)
-        m.updated_at[child] = float(ts[plan.child_rows].max())
+        m.size[child] = len(child_rows)
+        m.size[topic_id] -= len(child_rows)
+        m.updated_at[child] = float(ts.max())
         self.live.sums[row] -= child_sum
         self.live.weight[row] = max(self.live.weight[row] - child_w, 0.0)
         self.live.refresh_rows(np.array([row]))
         self.live.add(child, child_sum, child_w)
-        share = len(plan.child_rows) / len(idx)
+        share = len(child_rows) / len(idx)
         self.keywords.move_share(topic_id, child, share)
-        self.recent.topic[idx[plan.child_rows]] = child
-        changed.add(child)
-        return [LineageEvent("split", child, now, other=topic_id)]
+        self.recent.topic[idx[child_rows]] = child
+        changed.update((topic_id, child))
+        return LineageEvent("split", child, now, other=topic_id)
+
+    def _split_new_events(
+        self,
+        topic_ids: np.ndarray,
+        terms: list[list[str]],
+        doc_ids: list[str],
+        now: float,
+        changed: set[int],
+    ) -> list[LineageEvent]:
+        """Split off the posts of a new event a live topic absorbed (workers.emerging_terms).
+
+        The posts carrying the term new to the topic become the child when
+        their centroid is below ``split_threshold`` from the rest of the
+        topic's recent posts: a word alone (a new hashtag or name of the same
+        story) is not a new event unless the posts saying it also sit apart.
+        """
+        ids = topic_ids.tolist()
+        hit = [i for i, t in enumerate(ids) if t != UNASSIGNED]
+        found = self.emerging.observe(
+            [ids[i] for i in hit], [terms[i] for i in hit], [doc_ids[i] for i in hit]
+        )
+        events = []
+        for em in found:
+            if em.topic_id not in self.live:
+                continue
+            idx = self.recent.of_topic(em.topic_id)[-SPLIT_WINDOW:]
+            wanted = set(em.doc_ids)
+            is_child = np.fromiter((d in wanted for d in self.recent.doc_ids[idx]), bool, len(idx))
+            child_rows, rest = np.flatnonzero(is_child), np.flatnonzero(~is_child)
+            if len(child_rows) < self.config.min_topic_size or len(rest) < len(child_rows):
+                continue
+            emb = self.recent.emb[idx].astype(np.float32)
+            a, b = emb[child_rows].mean(axis=0), emb[rest].mean(axis=0)
+            cos = float(a @ b / max(np.linalg.norm(a) * np.linalg.norm(b), 1e-12))
+            if cos >= self.config.split_threshold:
+                continue
+            event = self._split_off(em.topic_id, idx, child_rows, now, changed)
+            self.emerging.moved(em.topic_id, wanted, event.topic_id)
+            self.drift.reset(em.topic_id)
+            events.append(event)
+        return events
 
     def _retire(self, now: float) -> list[LineageEvent]:
         """Move faded topics (and the weakest beyond ``max_live``) to the dormant set."""
@@ -814,6 +888,7 @@ class TopicTrackEngine:
             self.table.status[t] = DORMANT
             self.table.version[t] += 1
             self.drift.reset(t)
+            self.emerging.drop([t])
             events.append(LineageEvent("dormant", t, now))
         while len(self.dormant) > self.config.max_dormant:
             rows = self.dormant.live_ids
@@ -870,7 +945,7 @@ class TopicTrackEngine:
         top_scores[lead, 0] = sims[lead]
         temp = self.config.temperature
         logits = np.concatenate(
-            [top_scores, np.full((n, 1), self.config.assign_threshold, dtype=np.float32)], axis=1
+            [top_scores, np.full((n, 1), self._assign_threshold(), dtype=np.float32)], axis=1
         )
         logits = (logits - logits.max(axis=1, keepdims=True)) / temp
         e = np.exp(logits)
@@ -893,6 +968,8 @@ class TopicTrackEngine:
             "examples": self.examples,
             # river detectors hold their windows in Python objects: pickled.
             "drift": self.drift,
+            "scale": self.scale,
+            "emerging": self.emerging,
         }
 
     def snapshot(self) -> bytes:
@@ -915,9 +992,13 @@ class TopicTrackEngine:
     @classmethod
     def restore(cls, blob: bytes) -> TopicTrackEngine:
         """Rebuild an engine from :meth:`snapshot` output (a trusted, own-made file)."""
-        meta, arrays = npz_blob.unpack(blob, SNAPSHOT_FORMAT, SNAPSHOT_FORMAT_V1)
+        meta, arrays = npz_blob.unpack(
+            blob, SNAPSHOT_FORMAT, SNAPSHOT_FORMAT_V2, SNAPSHOT_FORMAT_V1
+        )
         if meta["format"] == SNAPSHOT_FORMAT_V1:
             meta, arrays = _upgrade_v1(meta, arrays)
+        meta["parts"].setdefault("scale", {})  # formats 1-2: the scale is measured afresh
+        meta["parts"].setdefault("emerging", {})  # ... and term histories start afresh
         eng = cls(meta["dim"], EngineConfig.from_dict(meta["config"]))
         eng._last_ts = meta["last_ts"] if meta["last_ts"] is not None else -math.inf
         counters = [*meta["counters"], 0][:5]  # older snapshots lack the reclaim count

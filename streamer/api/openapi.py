@@ -61,9 +61,13 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "split_from": OPT_INT,
             "examples": STRS,
             "keyword_scores": arr(OPT_NUM),
+            "story_id": INT,
         },
     ),
-    "Topics": obj({"topics": arr(ref("Topic")), "source": STR}),
+    "Story": obj(
+        {"stream": STR, "story_id": INT, "topic_ids": arr(INT), "size": INT, "weight": NUM}, {}
+    ),
+    "Topics": obj({"topics": arr(ref("Topic")), "source": STR}, {"stories": arr(ref("Story"))}),
     "Search": obj({"q": STR, "topics": arr(ref("Topic")), "source": STR}),
     "TopicDetail": obj(
         {
@@ -126,7 +130,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "alert_id": STR,
             "stream": STR,
             "topic_id": INT,
-            "kind": {"enum": ["new", "burst"]},
+            "kind": {"enum": ["new", "development", "burst"]},
             "score": NUM,
             "window_start": NUM,
             "window_end": NUM,
@@ -135,7 +139,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "label": STR,
             "created_at": NUM,
         },
-        {"first_seen": NUM, "examples": STRS, "extra": {"type": "object"}},
+        {"first_seen": NUM, "examples": STRS, "extra": {"type": "object"}, "story_id": INT},
     ),
     "Alerts": obj(
         {"alerts": arr(ref("Alert")), "source": STR, "cursor": {"type": ["string", "null"]}}

@@ -81,17 +81,50 @@ def streams(ctx: ApiContext, v: dict[str, Any]) -> dict[str, Any]:
 
 
 def topics(ctx: ApiContext, v: dict[str, Any]) -> dict[str, Any]:
-    """The live engines' topics (``track``) or the store's latest snapshots."""
-    stream, limit = v["stream"], v["limit"]
+    """The live engines' topics (``track``) or the store's latest snapshots, with their stories.
+
+    ``story`` keeps one story's topics; ``stories`` groups the listed topics by story.
+    """
+    stream, limit, story = v["stream"], v["limit"], v.get("story")
     if "track" in ctx.agents and ctx.live is not None:
         out: list[dict[str, Any]] = []
         for s, items in sorted(ctx.live.topic_summaries().items()):
             if stream is None or s == stream:
-                out.extend(items)
+                out.extend(t for t in items if story is None or t.get("story_id") == story)
         out.sort(key=lambda t: (-t["weight"], -t["size"], t["topic_id"]))
-        return {"topics": out[:limit], "source": "engine"}
-    rows = topic_queries.latest_topics(ctx.store, stream, limit) if ctx.store is not None else []
-    return {"topics": rows, "source": "store"}
+        out = out[:limit]
+        return {"topics": out, "stories": story_groups(out), "source": "engine"}
+    rows = (
+        topic_queries.latest_topics(ctx.store, stream, limit, story=story)
+        if ctx.store is not None
+        else []
+    )
+    return {"topics": rows, "stories": story_groups(rows), "source": "store"}
+
+
+def story_groups(topics: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Topics grouped by story, heaviest story first: its id, topic ids (heaviest first), size.
+
+    A row written before stories (``story_id`` -1 or missing) is a story of its own.
+    """
+    groups: dict[tuple[str, int], dict[str, Any]] = {}
+    for t in topics:
+        sid = int(t.get("story_id", -1))
+        sid = int(t["topic_id"]) if sid < 0 else sid
+        g = groups.setdefault(
+            (str(t.get("stream", "")), sid),
+            {
+                "stream": t.get("stream", ""),
+                "story_id": sid,
+                "topic_ids": [],
+                "size": 0,
+                "weight": 0.0,
+            },
+        )
+        g["topic_ids"].append(int(t["topic_id"]))
+        g["size"] += int(t.get("size", 0))
+        g["weight"] += float(t.get("weight") or 0.0)
+    return sorted(groups.values(), key=lambda g: (-g["weight"], -g["size"], g["story_id"]))
 
 
 def search(ctx: ApiContext, v: dict[str, Any]) -> dict[str, Any]:

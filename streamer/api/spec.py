@@ -12,6 +12,7 @@ from typing import Any
 
 from streamer.api import payloads
 from streamer.api.params import Param, limit_param, stream_param
+from streamer.store.alert_queries import ALERT_KINDS
 
 API = "/api/v1"
 
@@ -50,8 +51,12 @@ ROUTES: tuple[Route, ...] = (
         payload=payloads.streams,
     ),
     Route(
-        "GET", "/topics", "current topics, heaviest first", "Topics",
-        (stream_param(), limit_param(20, 1000)), payload=payloads.topics,
+        "GET", "/topics", "current topics, heaviest first, and the stories they form",
+        "Topics",
+        (stream_param(), limit_param(20, 1000),
+         Param("story", "int", "only the topics of this story (a story_id)", low=1,
+               high=2**53)),
+        payload=payloads.topics,
     ),
     Route(
         "GET", "/topics/{topic_id}", "one topic: keywords, posts, lineage, keyword history",
@@ -86,14 +91,14 @@ ROUTES: tuple[Route, ...] = (
         (Param("since", "duration", "event time before the newest alert", low=1,
                high=3650 * 86400),
          stream_param(),
-         Param("kind", "enum", "alert kind", choices=("new", "burst")),
+         Param("kind", "enum", "alert kind", choices=ALERT_KINDS),
          limit_param(1000, 10000)),
         payload=payloads.alerts,
     ),
     Route(
         "GET", "/alerts/events", "new alerts as server-sent events (resumes with Last-Event-ID)",
         "AlertEvents",
-        (stream_param(), Param("kind", "enum", "alert kind", choices=("new", "burst")),
+        (stream_param(), Param("kind", "enum", "alert kind", choices=ALERT_KINDS),
          Param("after", "str", "cursor to start after (the alerts list's cursor)",
                max_len=300),
          Param("timeout", "int", "seconds before the server ends the stream", default=300,

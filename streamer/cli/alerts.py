@@ -39,7 +39,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument(
         "--interval", type=float, default=2.0, help="seconds between polls with --follow"
     )
-    p.add_argument("--kind", choices=("new", "burst"), default=None, help="only this kind")
+    p.add_argument(
+        "--kind", choices=("new", "development", "burst"), default=None, help="only this kind"
+    )
     p.add_argument("--limit", type=int, default=1000, help="at most this many (the newest)")
     add_read_options(p, json_help="one JSON object per line")
     return p

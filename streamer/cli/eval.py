@@ -37,6 +37,8 @@ TABLE: tuple[tuple[str, str, str], ...] = (
     ("alerts_recall", "alert recall", "{:.3f}"),
     ("alerts_precision", "alert precision", "{:.3f}"),
     ("alerts_median_delay_docs", "alert median delay (docs)", "{:.1f}"),
+    ("alerts_developments", "development alerts", "{:,}"),
+    ("alerts_developments_unnamed", "developments naming an unannounced label", "{:,}"),
     ("alerts_p90_delay_docs", "alert p90 delay (docs)", "{:.1f}"),
     ("alerts_median_delay_minutes", "alert median delay (min)", "{:,.1f}"),
     ("false_alarms_per_day", "false alarms per day", "{:.3f}"),
@@ -208,6 +210,7 @@ def run(args: argparse.Namespace) -> int:
     metrics = score(engine, stream, terms, result)
     if alerting is not None:
         metrics.update(alerting.scores())
+        metrics["alerts"] = alerting.alert_rows()  # why each alert fired (docs/evaluation.md)
     metrics.update(
         {
             "file": str(path),

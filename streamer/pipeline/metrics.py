@@ -108,7 +108,7 @@ class PipelineCollector(Collector):
         alerts = CounterMetricFamily(
             "topictrack_alerts", "Alerts this worker raised, by kind", labels=["kind"]
         )
-        for kind in ("new", "burst"):
+        for kind in ("new", "development", "burst"):
             alerts.add_metric([kind], c[f"track.alerts.{kind}"])
         yield alerts
 

@@ -98,8 +98,11 @@ class Runtime:
         }
 
 
-def topic_summary(view: TopicView, stream: str) -> dict[str, Any]:
-    """A JSON-able summary of a ``TopicView`` (no centroid) for the API and the dashboard."""
+def topic_summary(view: TopicView, stream: str, story_id: int | None = None) -> dict[str, Any]:
+    """A JSON-able summary of a ``TopicView`` (no centroid) for the API and the dashboard.
+
+    ``story_id``: the topic's story (``workers.stories``; its own id when omitted).
+    """
     return {
         "stream": stream,
         "topic_id": int(view.topic_id),
@@ -115,4 +118,5 @@ def topic_summary(view: TopicView, stream: str) -> dict[str, Any]:
         "merged_into": view.merged_into,
         "split_from": view.split_from,
         "examples": list(view.examples)[:3],
+        "story_id": int(view.topic_id if story_id is None else story_id),
     }

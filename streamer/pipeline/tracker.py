@@ -79,8 +79,8 @@ def _event_row(ev: dict[str, Any], stream: str) -> dict[str, Any]:
     }
 
 
-def topic_row(view: TopicView, stream: str) -> dict[str, Any]:
-    """The ``topics`` table row for a ``TopicView``."""
+def topic_row(view: TopicView, stream: str, story_id: int | None = None) -> dict[str, Any]:
+    """The ``topics`` table row for a ``TopicView`` (``story_id``: its own id when omitted)."""
     return {
         "topic_id": int(view.topic_id),
         "stream": stream,
@@ -97,6 +97,7 @@ def topic_row(view: TopicView, stream: str) -> dict[str, Any]:
         "merged_into": view.merged_into,
         "split_from": view.split_from,
         "examples": list(view.examples),
+        "story_id": int(view.topic_id if story_id is None else story_id),
     }
 
 
@@ -424,10 +425,20 @@ class Tracker:
         self._describe(eng, out)
         return out
 
-    @staticmethod
-    def _describe(eng: TopicEngine, out: TrackOutput) -> None:
+    def story_of(self, stream: str, topic_id: int) -> int:
+        """The story a topic belongs to (its alert detector's story book; itself without one).
+
+        Like a failing detector, a missing story book never stops the stream.
+        """
+        stories = getattr(self.detector_for(stream), "stories", None)
+        return int(topic_id) if stories is None else stories.story(int(topic_id))
+
+    def _describe(self, eng: TopicEngine, out: TrackOutput) -> None:
         """The stream's topics and engine stats as they stand, for the API."""
-        out.summaries = [topic_summary(v, out.stream) for v in eng.topics()[:TOP_TOPICS]]
+        out.summaries = [
+            topic_summary(v, out.stream, self.story_of(out.stream, v.topic_id))
+            for v in eng.topics()[:TOP_TOPICS]
+        ]
         out.stats = {k: float(v) for k, v in eng.stats().items()}
         out.last_ts = float(eng.last_ts)
 
@@ -483,7 +494,7 @@ class Tracker:
             reclaimable.popitem(last=False)
         self._observe(stream, eng, res, ts, out)
         for tid in dict.fromkeys(int(t) for t in res.changed):
-            out.topics.append(topic_row(eng.topic(tid), stream))
+            out.topics.append(topic_row(eng.topic(tid), stream, self.story_of(stream, tid)))
 
 
 _EVENT_COLUMNS = ("event_id", "stream", "ts", "text", "user_id", "lang", "source")

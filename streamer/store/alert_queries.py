@@ -11,11 +11,11 @@ from typing import Any
 from streamer.store.base import Store
 
 #: The alert kinds ``workers.alerts.AlertDetector`` raises.
-ALERT_KINDS = ("new", "burst")
+ALERT_KINDS = ("new", "development", "burst")
 
 _COLUMNS = (
     "alert_id, stream, topic_id, kind, score, window_start, window_end, "
-    "first_seen, size, keywords, label, examples, created_at, extra"
+    "first_seen, size, keywords, label, examples, created_at, extra, story_id"
 )
 
 

@@ -136,6 +136,7 @@ TOPICS = Table(
         ("split_from", "lineage"),
         ("examples", "array_str"),
         ("published_at", "datetime"),
+        ("story_id", "lineage"),
     ),
     now_column="published_at",
 )
@@ -157,6 +158,7 @@ ALERTS = Table(
         ("examples", "array_str"),
         ("created_at", "datetime"),
         ("extra", "json"),
+        ("story_id", "lineage"),
     ),
     now_column="created_at",
 )

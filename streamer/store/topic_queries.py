@@ -20,13 +20,17 @@ def latest_topics(
     limit: int = 20,
     include_merged: bool = False,
     contains: str | None = None,
+    story: int | None = None,
 ) -> list[dict[str, Any]]:
     """The newest snapshot of each topic, heaviest (decayed weight) first.
 
-    ``contains``: only topics with a keyword or label containing it (any case).
+    ``contains``: only topics with a keyword or label containing it (any case);
+    ``story``: only the topics of that story (``workers.stories``).
     """
     where = "AND stream = %(stream)s" if stream else ""
     merged = "" if include_merged else "AND status != 'merged'"
+    if story is not None:
+        merged += " AND story_id = %(story)s"
     if contains:
         merged += (
             " AND (arrayExists(k -> position(lower(k), %(q)s) > 0, keywords)"
@@ -38,7 +42,7 @@ def latest_topics(
         f"""
         SELECT
             stream, topic_id, version, size, weight, keywords, label, status,
-            born_at, updated_at, merged_into, split_from, examples
+            born_at, updated_at, merged_into, split_from, examples, story_id
         FROM topics
         WHERE (stream, topic_id, version) IN (
             SELECT stream, topic_id, max(version) FROM topics
@@ -50,7 +54,12 @@ def latest_topics(
         LIMIT 1 BY stream, topic_id
         LIMIT %(limit)s
         """,
-        {"stream": stream or "", "limit": int(limit), "q": (contains or "").lower()},
+        {
+            "stream": stream or "",
+            "limit": int(limit),
+            "q": (contains or "").lower(),
+            "story": -2 if story is None else int(story),
+        },
     )
 
 

@@ -100,3 +100,85 @@ class WebhookReceiver:
     def __exit__(self, *exc) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+#: A flood story, then the same story told in Spanish (its own topic: all-MiniLM-L6-v2
+#: clusters by language first) 30 hours later, past the same-day dedupe.
+_FLOOD = (
+    "Flash floods hit {place} after the {river} bursts its banks, homes under water",
+    "{place} flooding: residents rescued from rooftops as the {river} keeps rising",
+    "Evacuation ordered in {place} as the {river} floods the town centre",
+    "Roads closed across {place}, the {river} flood is the worst in decades",
+    "The {river} has flooded {place}; emergency crews are going door to door",
+)
+_FLOOD_ES = (
+    "Inundaciones en {place}: el {river} se desborda y cientos de familias pierden sus casas",
+    "Rescatan a vecinos de {place} atrapados en los tejados por la crecida del {river}",
+    "El agua del {river} sigue subiendo en {place}, evacuan el centro del pueblo",
+    "Carreteras cortadas en {place} por la peor inundacion del {river} en decadas",
+    "Equipos de emergencia recorren {place} casa por casa tras la riada del {river}",
+)
+#: The sub-story's posts must form a topic of their own for it to be one; at
+#: the default join cosine (0.35) this model puts them into the story's topic
+#: (centroids at 0.52), so the test runs the engine with this join threshold.
+STORY_ENGINE_PARAMS = '{"assign_threshold": 0.55}'
+
+
+def story_scenario(seed: int = 5) -> tuple[list[dict], list[dict]]:
+    """``(story, development)``: 30 posts of a flood in two hours, then 30 more told in
+    Spanish 30 hours later, naming the same town and river."""
+    rng = random.Random(seed)
+
+    def posts(templates: tuple[str, ...], start: float, prefix: str) -> list[dict]:
+        return [
+            {
+                "id": f"{prefix}-{seed}-{i:03d}",
+                "ts": round(start + 240.0 * i, 3),
+                "text": rng.choice(templates).format(
+                    place=rng.choice(("Marlow", "Marlow town")),
+                    river=rng.choice(("River Tamsin", "Tamsin")),
+                ),
+                "stream": "default",
+                "label": "marlow-flood",
+            }
+            for i in range(30)
+        ]
+
+    return posts(_FLOOD, T0, "flood"), posts(_FLOOD_ES, T0 + 30 * HOUR, "riada")
+
+
+_OIL_TRAIN = (
+    "Freight train carrying crude oil derails in {place}, tank cars on fire",
+    "{place} train derailment: oil tankers exploded overnight, downtown evacuated",
+    "Firefighters still battling the blaze after the {place} oil train crash",
+    "Death toll rises after runaway oil train derails in {place}",
+    "Investigators search the wreck of the {place} train derailment",
+)
+_FAST_TRAIN = (
+    "High-speed train derails near {place}, dozens of passengers killed",
+    "{place} train crash: carriages thrown off the track on a sharp curve",
+    "Rescue teams pull passengers from the wreck of the {place} train crash",
+    "Train driver detained after the {place} derailment killed 79 people",
+    "Video shows the {place} train taking the curve far too fast before it crashed",
+)
+
+
+def split_scenario(seed: int = 3) -> tuple[list[list[dict]], list[dict]]:
+    """``(old topic phases, new event)``: 150 posts of an oil-train derailment over two
+    days, then, four days later, 50 posts of another train crash elsewhere that the
+    old topic would absorb (same kind of event) but for the words."""
+    rng = random.Random(seed)
+
+    def post(i: int, ts: float, templates: tuple[str, ...], places: tuple[str, ...]) -> dict:
+        return {
+            "id": f"split-{seed}-{i:04d}",
+            "ts": round(ts, 3),
+            "text": rng.choice(templates).format(place=rng.choice(places)),
+            "stream": "default",
+        }
+
+    quebec = ("Lac-Megantic", "Lac-Megantic, Quebec")
+    spain = ("Santiago de Compostela", "Santiago")
+    old = [post(i, T0 + 1200.0 * i, _OIL_TRAIN, quebec) for i in range(150)]
+    new = [post(150 + i, T0 + 96 * HOUR + 60.0 * i, _FAST_TRAIN, spain) for i in range(50)]
+    return [old[i : i + 50] for i in range(0, 150, 50)], new

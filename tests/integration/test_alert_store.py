@@ -74,3 +74,35 @@ def test_the_alert_columns_migration_is_idempotent(store):
     names = [c["name"] for c in cols]
     assert names.count("size") == 1 and names.count("extra") == 1
     assert store.migrate() == []
+
+
+def test_stories_reach_the_alerts_and_topics_tables(store):
+    """Migration 010: a development alert and its topic carry the story they continue."""
+    from streamer.store import topic_queries
+
+    first, sub = alert(1), {**alert(2, "development", end=T0 + 86_400), "story_id": 1}
+    store.insert_alerts([{**first, "story_id": 1}, sub])
+    got = alert_queries.alerts(store, kind="development")
+    assert [(a["topic_id"], a["story_id"]) for a in got] == [(2, 1)]
+    topic = {
+        "stream": "default",
+        "version": 1,
+        "born_at": T0,
+        "updated_at": T0,
+        "size": 10,
+        "weight": 1.0,
+        "label": "flood",
+        "status": "active",
+    }
+    store.insert_topics(
+        [
+            {**topic, "topic_id": 1, "story_id": 1, "weight": 3.0},
+            {**topic, "topic_id": 2, "story_id": 1},
+            {**topic, "topic_id": 3, "story_id": 3},
+            {**topic, "topic_id": 4},  # written without a story: -1
+        ]
+    )
+    story = topic_queries.latest_topics(store, "default", story=1)
+    assert [(t["topic_id"], t["story_id"]) for t in story] == [(1, 1), (2, 1)]
+    every = topic_queries.latest_topics(store, "default")
+    assert {t["topic_id"]: t["story_id"] for t in every} == {1: 1, 2: 1, 3: 3, 4: -1}

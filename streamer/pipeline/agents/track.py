@@ -299,6 +299,9 @@ async def _publish(p: Pipeline, outputs: list[tuple[TrackOutput | Exception, Any
 
 def _publish_summaries(p: Pipeline, tracker: Tracker) -> None:
     for stream, eng in tracker.engines.items():
-        p.runtime.topics[stream] = [topic_summary(v, stream) for v in eng.topics()[:TOP_TOPICS]]
+        p.runtime.topics[stream] = [
+            topic_summary(v, stream, tracker.story_of(stream, v.topic_id))
+            for v in eng.topics()[:TOP_TOPICS]
+        ]
         p.runtime.engine_stats[stream] = {k: float(v) for k, v in eng.stats().items()}
         p.runtime.last_ts[stream] = float(eng.last_ts)

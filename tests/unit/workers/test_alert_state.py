@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import numpy as np
 import pytest
 
@@ -99,3 +101,51 @@ def test_trend_counter_state_round_trip_keeps_ranking() -> None:
     assert [r.__dict__ for r in copy.ranking(50)] == [r.__dict__ for r in tc.ranking(50)]
     with pytest.raises(ValueError, match="other windows"):
         TrendCounter(TrendSettings(window_s=1800, baseline_s=3 * HOUR)).load(tc.state())
+
+
+def test_story_state_survives_a_restore() -> None:
+    det = AlertDetector("s")
+    c = np.zeros(DIM, dtype=np.float32)
+    c[0] = 1.0
+    det.stories.remember(T0, 4, 4, ["flood", "brisbane"], c)
+    det.stories.link(9, 4)
+    again = AlertDetector.restore(det.snapshot())
+    assert again.stories.story(9) == 4 and again.stories.story(5) == 5
+    assert again.stories.match(T0 + 3 * 24 * HOUR, ["brisbane", "flood"], c) == 4
+
+
+def test_a_snapshot_written_before_stories_still_restores() -> None:
+    from workers import npz_blob
+
+    det = AlertDetector("s")
+    meta = {
+        "format": "topictrack-alerts/1",
+        "stream": "s",
+        "settings": {
+            k: v
+            for k, v in asdict(det.settings).items()
+            if k not in ("story_window_s", "story_cosine", "story_shared_keywords")
+        },
+        "young": [[3, T0]],
+        "alerted": [[2, T0]],
+        "disarmed": [],
+        "suppressed": 1,
+        "recent": [[T0, 2, ["flood", "river"]]],
+        "trend_settings": det.trend.state()["settings"],
+        "trend_head": det.trend.state()["head"],
+    }
+    centroid = np.zeros((1, DIM), dtype=np.float32)
+    centroid[0, 0] = 1.0
+    trend = det.trend.state()
+    blob = npz_blob.pack(
+        meta,
+        {
+            "recent_centroids": centroid,
+            "trend_topic_ids": trend["topic_ids"],
+            "trend_counts": trend["counts"],
+        },
+    )
+    old = AlertDetector.restore(blob)
+    assert old.alerted == {2: T0} and old.young == {3: T0}
+    # Its same-day list is now the story book: a same-day repeat still matches.
+    assert old.stories.match(T0 + HOUR, ["flood", "river"], centroid[0]) == 2

@@ -75,3 +75,21 @@ def test_replay_records_topics_at_processing_time_and_scores() -> None:
     # 26 of 30 posts per label share a topic; the 4 unassigned ones are singletons.
     assert m["bcubed_recall"] == pytest.approx((26 * 26 + 4) / 900)
     assert m["engine_docs_per_s"] > 0
+
+
+def test_developments_are_counted_apart_and_one_naming_an_unannounced_event_is_a_miss() -> None:
+    from workers.alert_metrics import AlertRecord, alert_scores
+
+    labels = ["a"] * 5 + ["b"] * 5
+    ts = np.arange(10, dtype=np.float64)
+    records = [
+        AlertRecord(2.0, 3, 1, "new", "a", 1, "a words"),
+        AlertRecord(4.0, 5, 2, "development", "a", 1, "more a"),  # a sub-story: fine
+        AlertRecord(8.0, 9, 3, "development", "b", 1, "b words"),  # event b swallowed: a miss
+    ]
+    got = alert_scores(records, labels, ts)
+    assert got["alerts_total"] == 1 and got["alerts_precision"] == 1.0
+    assert got["alerts_recall"] == 0.5  # b was only ever a "development"
+    assert got["alerts_developments"] == 2 and got["alerts_developments_unnamed"] == 1
+    row = records[1].to_dict()
+    assert row["kind"] == "development" and row["story_id"] == 1 and row["names_label"] == "a"

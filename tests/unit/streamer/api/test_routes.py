@@ -120,7 +120,36 @@ def test_topics_and_search_come_from_the_live_engines():
     with pytest.raises(pl.NotFound):
         pl.topic(ctx, values("/topics/{topic_id}", {"stream": "a", "topic_id": "2"}))
     no_source = ApiContext(agents=frozenset({"embed"}))
-    assert pl.topics(no_source, values("/topics")) == {"topics": [], "source": "store"}
+    assert pl.topics(no_source, values("/topics")) == {
+        "topics": [],
+        "stories": [],
+        "source": "store",
+    }
+
+
+def test_topics_can_be_grouped_and_filtered_by_story():
+    class StoryWorker(FakeWorker):
+        def topic_summaries(self) -> dict[str, list[dict[str, Any]]]:
+            return {
+                "a": [
+                    {"topic_id": 4, "weight": 1.0, "size": 9, "story_id": 1},
+                    {"topic_id": 1, "weight": 5.0, "size": 30, "story_id": 1},
+                    {"topic_id": 2, "weight": 3.0, "size": 12, "story_id": 2},
+                    {"topic_id": 3, "weight": 0.5, "size": 6},  # written before stories
+                ]
+            }
+
+    ctx = ApiContext(agents=frozenset({"track"}), live=StoryWorker([]))
+    body = pl.topics(ctx, values("/topics"))
+    assert [(g["story_id"], g["topic_ids"], g["size"]) for g in body["stories"]] == [
+        (1, [1, 4], 39),
+        (2, [2], 12),
+        (3, [3], 6),
+    ]
+    one = pl.topics(ctx, values("/topics", {"story": "1"}))
+    assert [t["topic_id"] for t in one["topics"]] == [1, 4]
+    with pytest.raises(BadRequest, match="story"):
+        values("/topics", {"story": "first"})
 
 
 def test_assign_bodies_are_checked():
