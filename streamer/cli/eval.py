@@ -45,6 +45,27 @@ TABLE: tuple[tuple[str, str, str], ...] = (
     ("naive_alerts_precision", "naive: alert precision", "{:.3f}"),
     ("naive_alerts_median_delay_docs", "naive: median delay (docs)", "{:.1f}"),
     ("naive_false_alarms_per_day", "naive: false alarms per day", "{:.3f}"),
+    *(
+        (f"{prefix}{key}", f"{name}: {label}", "{:.3f}")
+        for prefix, name in (
+            ("interest_", "interests"),
+            ("baseline_trending_", "trending"),
+            ("baseline_last_topic_", "last topic"),
+            ("baseline_counts_", "counts"),
+            ("reference_gold_profile_", "gold-label profile"),
+            ("reference_gold_counts_", "gold-label counts"),
+        )
+        for key, label in (
+            ("recall_at_1", "topic recall@1"),
+            ("recall_at_5", "topic recall@5"),
+            ("mrr", "topic MRR"),
+            ("label_recall_at_1", "label recall@1"),
+            ("label_recall_at_5", "label recall@5"),
+            ("label_mrr", "label MRR"),
+        )
+    ),
+    ("interest_predictions", "interests: predictions", "{:,}"),
+    ("interest_users", "interests: users", "{:,}"),
     ("rss_mb_after_10k", "RSS after 10k docs (MB)", "{:,.0f}"),
     ("rss_mb_end", "RSS at end (MB)", "{:,.0f}"),
     ("peak_rss_mb", "peak RSS (MB)", "{:,.0f}"),
@@ -99,6 +120,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         type=json_object,
         help="engine settings as JSON, e.g. '{\"assign_threshold\": 0.35}'",
     )
+    p.add_argument(
+        "--interest-params",
+        default="{}",
+        type=json_object,
+        help="user interest settings as JSON (workers.interests.InterestSettings), e.g. "
+        "'{\"half_life_s\": 604800}'; scored on streams whose lines carry user_id",
+    )
+    p.add_argument(
+        "--interest-sweep",
+        default="",
+        metavar="SECONDS,...",
+        help="also score these profile half-lives in the same run (interest_sweep in the JSON)",
+    )
     p.add_argument("--model", help="encoder folder or Hugging Face name (default: packaged)")
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
     add_runtime_options(p)
@@ -121,11 +155,14 @@ def run(args: argparse.Namespace) -> int:
     from workers.evaluation import (
         AlertReplay,
         StreamFormatError,
+        chain_hooks,
         load_labeled_stream,
         replay,
         score,
         tokenize_stream,
     )
+    from workers.interest_eval import InterestReplay
+    from workers.interests import InterestSettings
     from workers.onnx_runtime import runtime_tag
 
     path = Path(args.file)
@@ -143,6 +180,12 @@ def run(args: argparse.Namespace) -> int:
         print("topictrack eval: --batch-size must be >= 1", file=sys.stderr)
         return 2
     params = args.engine_params
+    try:
+        interest_settings = InterestSettings(**args.interest_params)
+        sweep = [float(x) for x in args.interest_sweep.split(",") if x.strip()]
+    except (TypeError, ValueError) as exc:
+        print(f"topictrack eval: --interest-params/--interest-sweep: {exc}", file=sys.stderr)
+        return 2
     try:
         settings = alert_settings(args.alert_params)
         # A bad --engine/--engine-params must fail now, not after minutes of embedding;
@@ -195,19 +238,32 @@ def run(args: argparse.Namespace) -> int:
         return 2
     terms = tokenize_stream(stream)
     alerting = None if args.no_alerts else AlertReplay(engine, stream, settings)
+    interests = None
+    if stream.has_users():
+        interests = InterestReplay(
+            stream.users,
+            stream.labels,
+            stream.ts,
+            embeddings,
+            stream.ids,
+            interest_settings,
+            sweep,
+        )
     result = replay(
         engine,
         embeddings,
         stream,
         terms,
         args.batch_size,
-        on_batch=alerting,
+        on_batch=chain_hooks(alerting, interests),
         progress=not args.quiet,
         batch_span_s=batch_span,
     )
     metrics = score(engine, stream, terms, result)
     if alerting is not None:
         metrics.update(alerting.scores())
+    if interests is not None:
+        metrics.update(interests.report())
     metrics.update(
         {
             "file": str(path),
