@@ -31,7 +31,7 @@ import numpy as np
 
 from workers.forward_decay import ForwardDecay
 from workers.interests import InterestSettings, UserInterests
-from workers.topic_types import UNASSIGNED, BatchResult
+from workers.topic_types import UNASSIGNED, BatchResult, TopicEngine
 
 #: Ranked list length: MRR is over the first RANK_DEPTH entries (0 past them).
 RANK_DEPTH = 10
@@ -90,6 +90,7 @@ class InterestReplay:
         ids: Sequence[str],
         settings: InterestSettings | None = None,
         sweep: Sequence[float] = (),
+        engine: TopicEngine | None = None,
     ) -> None:
         self.users = list(users)
         self.labels = list(labels)
@@ -97,6 +98,9 @@ class InterestReplay:
         self.embeddings = embeddings
         self.ids = list(ids)
         self.settings = settings or InterestSettings()
+        #: The live engine: a profile's ranking is filled up with the topics nearest
+        #: its dense interest vector (``predict_many``), after its own topics.
+        self.engine = engine
         dim = embeddings.shape[1]
         self.profiles = UserInterests(dim, self.settings)
         self.sweep = {
@@ -149,6 +153,13 @@ class InterestReplay:
             merged[self._resolve(t)] += c
         return sorted(merged, key=lambda t: (-merged[t], t))
 
+    def _nearest(self, prof: UserInterests, users: list[str]) -> list[list[int]]:
+        """Topics nearest each user's interest vector, best first (none without an engine)."""
+        if self.engine is None:
+            return [[] for _ in users]
+        res = self.engine.predict_many(prof.vectors(users))
+        return [[self._resolve(int(t)) for t in row if t != UNASSIGNED] for row in res.topk_ids]
+
     def _recent(self, topics: list[int]) -> list[int]:
         return list(dict.fromkeys(self._resolve(t) for t in reversed(topics)))
 
@@ -167,7 +178,11 @@ class InterestReplay:
     def _score(self, returning: list[int], users: list[str], start: int, chosen: list[int]) -> None:
         who = [users[i] for i in returning]
         ranked = self.profiles.rank(who, RANK_DEPTH).tolist()
-        sweep = {h: p.rank(who, RANK_DEPTH).tolist() for h, p in self.sweep.items()}
+        near = self._nearest(self.profiles, who)
+        sweep = {
+            h: _fill(p.rank(who, RANK_DEPTH).tolist(), self._nearest(p, who))
+            for h, p in self.sweep.items()
+        }
         gold = self.gold.rank(who, RANK_DEPTH).tolist()
         trending = [int(t) for t in np.argsort(-self.trend, kind="stable")[:RANK_DEPTH]]
         trending = [t for t in trending if self.trend[t] > 0]
@@ -176,7 +191,9 @@ class InterestReplay:
             u = users[i]
             topic, label = chosen[i], self.labels[start + i]
             self.scored_users.add(u)
-            mine = [t for t in ranked[j] if t != UNASSIGNED]
+            own = [t for t in ranked[j] if t != UNASSIGNED]
+            self.scores["sparse_only_"].add(own, self._labels_of(own), topic, label)
+            mine = _fill([ranked[j]], near[j : j + 1])[0]
             self.scores["interest_"].add(mine, self._labels_of(mine), topic, label)
             for h, r in sweep.items():
                 theirs = [t for t in r[j] if t != UNASSIGNED]
@@ -239,6 +256,7 @@ class InterestReplay:
         out: dict[str, Any] = {"interest_half_life_s": self.settings.half_life_s}
         for prefix in (
             "interest_",
+            "sparse_only_",
             "baseline_trending_",
             "baseline_last_topic_",
             "baseline_counts_",
@@ -251,6 +269,16 @@ class InterestReplay:
                 f"{h:g}": self.scores[f"sweep_{h:g}_"].report("", n) for h in self.sweep
             }
         return out
+
+
+def _fill(ranked: list[list[int]], near: list[list[int]]) -> list[list[int]]:
+    """Each ranking's own topics, then its nearest ones not listed yet."""
+    out = []
+    for own, extra in zip(ranked, near, strict=True):
+        row = [t for t in own if t != UNASSIGNED]
+        row += [t for t in extra if t not in row]
+        out.append(row[:RANK_DEPTH])
+    return out
 
 
 def _with_half_life(settings: InterestSettings, half_life_s: float) -> InterestSettings:

@@ -49,6 +49,7 @@ TABLE: tuple[tuple[str, str, str], ...] = (
         (f"{prefix}{key}", f"{name}: {label}", "{:.3f}")
         for prefix, name in (
             ("interest_", "interests"),
+            ("sparse_only_", "interests, own topics only"),
             ("baseline_trending_", "trending"),
             ("baseline_last_topic_", "last topic"),
             ("baseline_counts_", "counts"),
@@ -248,6 +249,7 @@ def run(args: argparse.Namespace) -> int:
             stream.ids,
             interest_settings,
             sweep,
+            engine,
         )
     result = replay(
         engine,
