@@ -62,3 +62,37 @@ def test_profiles_are_checkpointed_with_the_engine(tmp_path, stand_in_factories)
     assert rows["bob"]["topic_ids"] and rows["bob"]["posts"] == 1
     again.drop([0])
     assert "s" not in again.interests
+
+
+def test_profiles_follow_a_merge_of_the_real_engine(tmp_path):
+    """Two sides of a story drift into one (as in the engine's merge test): the side's
+    users end with their whole mass on the survivor."""
+    from tests.unit.workers.synthetic import centres, posts, unit
+
+    tr = Tracker(
+        tmp_path,
+        engine_params={"assign_threshold": 0.6, "birth_threshold": 0.6, "half_life_s": 600.0},
+    )
+    c, other = centres(1, seed=12)[0], centres(1, seed=13)[0]
+    rows: dict[str, dict] = {}
+    for k in range(20):
+        s = 0.9 * (1 - k / 19)
+        x = np.concatenate(
+            [
+                posts(unit(c + s * other), 10, seed=k, noise=0.03),
+                posts(unit(c - s * other), 10, seed=100 + k, noise=0.03),
+            ]
+        )
+        events = [
+            {"id": f"k{k}-{i}", "ts": 1_700_000_000.0 + 1200 * k + 60 * i, "text": "story words",
+             "user_id": "ann" if i < 10 else "bob"}
+            for i in range(20)
+        ]  # fmt: skip
+        out = tr.learn(EmbeddedBatch("s", events, x))
+        rows.update({r["user_id"]: r for r in out.interests})
+    merged = [v for v in tr.engines["s"].topics(include_inactive=True) if v.status == "merged"]
+    assert len(merged) == 1
+    gone, keep = merged[0].topic_id, merged[0].merged_into
+    for user in ("ann", "bob"):
+        assert gone not in rows[user]["topic_ids"]
+        assert rows[user]["topic_ids"][0] == keep and rows[user]["shares"][0] > 0.9
