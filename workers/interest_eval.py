@@ -38,6 +38,9 @@ RANK_DEPTH = 10
 #: Half-life of the trending baseline's topic counts (the engine's 12 h).
 TRENDING_HALF_LIFE_S = 12 * 3600.0
 KEYS = ("recall_at_1", "recall_at_5", "mrr")
+#: Weights beta of the profile's share against its dense vector's topic
+#: distribution, scored side by side (``interest_blend`` in the report).
+BLENDS = (0.25, 0.5, 0.75)
 
 
 class _Scores:
@@ -160,6 +163,23 @@ class InterestReplay:
         res = self.engine.predict_many(prof.vectors(users))
         return [[self._resolve(int(t)) for t in row if t != UNASSIGNED] for row in res.topk_ids]
 
+    def _shares(self, users: list[str]) -> list[dict[int, float]]:
+        out = []
+        for u in users:
+            p = self.profiles.profile(u, k_keywords=0)
+            out.append(dict(zip(p.topic_ids, p.shares, strict=True)) if p else {})
+        return out
+
+    def _dense(self, users: list[str]) -> list[dict[int, float]]:
+        """The engine's top-k distribution of each user's interest vector."""
+        if self.engine is None:
+            return [{} for _ in users]
+        res = self.engine.predict_many(self.profiles.vectors(users))
+        return [
+            {self._resolve(int(t)): float(p) for t, p in zip(ids, probs, strict=True) if t >= 0}
+            for ids, probs in zip(res.topk_ids.tolist(), res.topk_probs.tolist(), strict=True)
+        ]
+
     def _recent(self, topics: list[int]) -> list[int]:
         return list(dict.fromkeys(self._resolve(t) for t in reversed(topics)))
 
@@ -179,6 +199,8 @@ class InterestReplay:
         who = [users[i] for i in returning]
         ranked = self.profiles.rank(who, RANK_DEPTH).tolist()
         near = self._nearest(self.profiles, who)
+        shares = self._shares(who)
+        dense = self._dense(who)
         sweep = {
             h: _fill(p.rank(who, RANK_DEPTH).tolist(), self._nearest(p, who))
             for h, p in self.sweep.items()
@@ -195,6 +217,9 @@ class InterestReplay:
             self.scores["sparse_only_"].add(own, self._labels_of(own), topic, label)
             mine = _fill([ranked[j]], near[j : j + 1])[0]
             self.scores["interest_"].add(mine, self._labels_of(mine), topic, label)
+            for beta in BLENDS:
+                mixed = _blend(shares[j], dense[j], beta)
+                self.scores[f"blend_{beta:g}_"].add(mixed, self._labels_of(mixed), topic, label)
             for h, r in sweep.items():
                 theirs = [t for t in r[j] if t != UNASSIGNED]
                 self.scores[f"sweep_{h:g}_"].add(theirs, self._labels_of(theirs), topic, label)
@@ -264,6 +289,10 @@ class InterestReplay:
             out.update(self.scores[prefix].report(prefix, n))
         for prefix in ("reference_gold_profile_", "reference_gold_counts_"):
             out.update(self.scores[prefix].report(prefix, n, topic_level=False))
+        if self.engine is not None:
+            out["interest_blend"] = {
+                f"{b:g}": self.scores[f"blend_{b:g}_"].report("", n) for b in BLENDS
+            }
         if self.sweep:
             out["interest_sweep"] = {
                 f"{h:g}": self.scores[f"sweep_{h:g}_"].report("", n) for h in self.sweep
@@ -279,6 +308,14 @@ def _fill(ranked: list[list[int]], near: list[list[int]]) -> list[list[int]]:
         row += [t for t in extra if t not in row]
         out.append(row[:RANK_DEPTH])
     return out
+
+
+def _blend(share: dict[int, float], dense: dict[int, float], beta: float) -> list[int]:
+    """Topics by ``beta * share + (1 - beta) * dense`` (the recommender's mix), best first."""
+    score = {t: beta * s for t, s in share.items()}
+    for t, p in dense.items():
+        score[t] = score.get(t, 0.0) + (1 - beta) * p
+    return sorted(score, key=lambda t: (-score[t], t))[:RANK_DEPTH]
 
 
 def _with_half_life(settings: InterestSettings, half_life_s: float) -> InterestSettings:
