@@ -40,7 +40,7 @@ TRENDING_HALF_LIFE_S = 12 * 3600.0
 KEYS = ("recall_at_1", "recall_at_5", "mrr")
 #: Weights beta of the profile's share against its dense vector's topic
 #: distribution, scored side by side (``interest_blend`` in the report).
-BLENDS = (0.25, 0.5, 0.75)
+BLENDS = (0.0, 0.1, 0.25, 0.5, 0.75, 1.0)
 
 
 class _Scores:
@@ -101,8 +101,8 @@ class InterestReplay:
         self.embeddings = embeddings
         self.ids = list(ids)
         self.settings = settings or InterestSettings()
-        #: The live engine: a profile's ranking is filled up with the topics nearest
-        #: its dense interest vector (``predict_many``), after its own topics.
+        #: The live engine: a profile ranks topics by the mix of its shares and the
+        #: engine's distribution of its dense interest vector (``predict_many``).
         self.engine = engine
         dim = embeddings.shape[1]
         self.profiles = UserInterests(dim, self.settings)
@@ -156,25 +156,19 @@ class InterestReplay:
             merged[self._resolve(t)] += c
         return sorted(merged, key=lambda t: (-merged[t], t))
 
-    def _nearest(self, prof: UserInterests, users: list[str]) -> list[list[int]]:
-        """Topics nearest each user's interest vector, best first (none without an engine)."""
-        if self.engine is None:
-            return [[] for _ in users]
-        res = self.engine.predict_many(prof.vectors(users))
-        return [[self._resolve(int(t)) for t in row if t != UNASSIGNED] for row in res.topk_ids]
-
-    def _shares(self, users: list[str]) -> list[dict[int, float]]:
+    @staticmethod
+    def _shares(prof: UserInterests, users: list[str]) -> list[dict[int, float]]:
         out = []
         for u in users:
-            p = self.profiles.profile(u, k_keywords=0)
+            p = prof.profile(u, k_keywords=0)
             out.append(dict(zip(p.topic_ids, p.shares, strict=True)) if p else {})
         return out
 
-    def _dense(self, users: list[str]) -> list[dict[int, float]]:
-        """The engine's top-k distribution of each user's interest vector."""
+    def _dense(self, prof: UserInterests, users: list[str]) -> list[dict[int, float]]:
+        """The engine's top-k distribution of each user's interest vector (none without one)."""
         if self.engine is None:
             return [{} for _ in users]
-        res = self.engine.predict_many(self.profiles.vectors(users))
+        res = self.engine.predict_many(prof.vectors(users))
         return [
             {self._resolve(int(t)): float(p) for t, p in zip(ids, probs, strict=True) if t >= 0}
             for ids, probs in zip(res.topk_ids.tolist(), res.topk_probs.tolist(), strict=True)
@@ -198,11 +192,14 @@ class InterestReplay:
     def _score(self, returning: list[int], users: list[str], start: int, chosen: list[int]) -> None:
         who = [users[i] for i in returning]
         ranked = self.profiles.rank(who, RANK_DEPTH).tolist()
-        near = self._nearest(self.profiles, who)
-        shares = self._shares(who)
-        dense = self._dense(who)
+        shares = self._shares(self.profiles, who)
+        dense = self._dense(self.profiles, who)
+        beta = self.settings.rank_beta
         sweep = {
-            h: _fill(p.rank(who, RANK_DEPTH).tolist(), self._nearest(p, who))
+            h: [
+                _blend(a, b, beta)
+                for a, b in zip(self._shares(p, who), self._dense(p, who), strict=True)
+            ]
             for h, p in self.sweep.items()
         }
         gold = self.gold.rank(who, RANK_DEPTH).tolist()
@@ -215,11 +212,12 @@ class InterestReplay:
             self.scored_users.add(u)
             own = [t for t in ranked[j] if t != UNASSIGNED]
             self.scores["sparse_only_"].add(own, self._labels_of(own), topic, label)
-            mine = _fill([ranked[j]], near[j : j + 1])[0]
+            mine = _blend(shares[j], dense[j], beta)
             self.scores["interest_"].add(mine, self._labels_of(mine), topic, label)
-            for beta in BLENDS:
-                mixed = _blend(shares[j], dense[j], beta)
-                self.scores[f"blend_{beta:g}_"].add(mixed, self._labels_of(mixed), topic, label)
+            if self.engine is not None:
+                for b in BLENDS:
+                    mixed = _blend(shares[j], dense[j], b)
+                    self.scores[f"blend_{b:g}_"].add(mixed, self._labels_of(mixed), topic, label)
             for h, r in sweep.items():
                 theirs = [t for t in r[j] if t != UNASSIGNED]
                 self.scores[f"sweep_{h:g}_"].add(theirs, self._labels_of(theirs), topic, label)
@@ -278,7 +276,10 @@ class InterestReplay:
     def report(self) -> dict[str, Any]:
         """The interest keys of ``topictrack eval`` (docs/interests.md)."""
         n = len(self.scored_users)
-        out: dict[str, Any] = {"interest_half_life_s": self.settings.half_life_s}
+        out: dict[str, Any] = {
+            "interest_half_life_s": self.settings.half_life_s,
+            "interest_rank_beta": self.settings.rank_beta,
+        }
         for prefix in (
             "interest_",
             "sparse_only_",
@@ -300,18 +301,12 @@ class InterestReplay:
         return out
 
 
-def _fill(ranked: list[list[int]], near: list[list[int]]) -> list[list[int]]:
-    """Each ranking's own topics, then its nearest ones not listed yet."""
-    out = []
-    for own, extra in zip(ranked, near, strict=True):
-        row = [t for t in own if t != UNASSIGNED]
-        row += [t for t in extra if t not in row]
-        out.append(row[:RANK_DEPTH])
-    return out
-
-
 def _blend(share: dict[int, float], dense: dict[int, float], beta: float) -> list[int]:
-    """Topics by ``beta * share + (1 - beta) * dense`` (the recommender's mix), best first."""
+    """Topics by ``beta * share + (1 - beta) * dense`` (the recommender's mix), best first.
+
+    ``dense`` is the engine's top-k distribution of the user's interest
+    vector; at ``beta = 1`` its topics still follow the user's own ones.
+    """
     score = {t: beta * s for t, s in share.items()}
     for t, p in dense.items():
         score[t] = score.get(t, 0.0) + (1 - beta) * p

@@ -64,6 +64,10 @@ class InterestSettings:
     """
 
     half_life_s: float = 3 * 86400.0
+    #: Weight of the share against the dense vector's topic distribution when
+    #: topics are ranked for a user (eval and /recommend): beta * p_u[k] +
+    #: (1 - beta) * theta(v_u)[k]. By measurement (docs/interests.md).
+    rank_beta: float = 0.25
     #: Topics kept per user (the row of R is sparse).
     max_topics: int = 32
     #: A topic under this share of a user's mass is pruned.
@@ -85,6 +89,8 @@ class InterestSettings:
             raise ValueError("max_topics, max_terms and max_users must be >= 1")
         if not 0 <= self.eps < 1:
             raise ValueError("eps must be in [0, 1)")
+        if not 0 <= self.rank_beta <= 1:
+            raise ValueError("rank_beta must be in [0, 1]")
 
 
 @dataclass

@@ -90,15 +90,17 @@ def test_chain_hooks_calls_each_and_skips_none() -> None:
     assert seen == [1, 2] and chain_hooks(None) is None
 
 
-def test_the_dense_vector_fills_the_ranking_after_the_users_own_topics() -> None:
+def test_the_dense_vector_only_adds_hits_after_the_users_own_topics_at_beta_1() -> None:
     stream, emb = loyal_stream(seed=1)
     engine = TopicTrackEngine(emb.shape[1], EngineConfig())
     hook = InterestReplay(stream.users, stream.labels, stream.ts, emb, stream.ids, engine=engine)
     replay(engine, emb, stream, [t.split() for t in stream.texts], 16, on_batch=hook,
            progress=False)  # fmt: skip
     out = hook.report()
-    # Own topics first: the nearest ones only add hits after them (or for users whose
-    # posts all still wait for a topic), never take one away.
+    assert set(out["interest_blend"]) == {"0", "0.1", "0.25", "0.5", "0.75", "1"}
+    # At beta = 1 the nearest topics come after the user's own: they add hits below
+    # (or for users whose posts all still wait for a topic), never take one away.
+    own_then_near = out["interest_blend"]["1"]
     for key in ("recall_at_1", "recall_at_5", "mrr", "label_recall_at_1"):
-        assert out[f"interest_{key}"] >= out[f"sparse_only_{key}"], key
-    assert out["interest_recall_at_5"] > out["sparse_only_recall_at_5"]
+        assert own_then_near[key] >= out[f"sparse_only_{key}"], key
+    assert own_then_near["recall_at_5"] > out["sparse_only_recall_at_5"]
