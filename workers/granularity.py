@@ -28,8 +28,9 @@ import numpy as np
 
 from workers.topic_types import UNASSIGNED
 
-#: Sentence ends: Latin . ! ? ; followed by space, CJK 。！？；… (no space needed), line breaks.
-_SPLIT = re.compile(r"(?<=[.!?;])\s+|(?<=[。！？；…])|\n+")
+#: Sentence ends: Latin . ! ? ; followed by space, CJK 。！？；… (no space needed), and
+#: blank lines (paragraphs). A single line break is wrapping (Reuters, mail), not an end.
+_SPLIT = re.compile(r"(?<=[.!?;])\s+|(?<=[。！？；…])|\n\s*\n")
 #: A fragment starting with a CJK character or full-width punctuation.
 _CJK = re.compile(r"[\u3000-\u9fff\uac00-\ud7af\uff00-\uffef]")
 
@@ -71,7 +72,7 @@ def split_sentences(text: str, max_sentences: int = 8, min_chars: int = 20) -> l
     out: list[str] = []
     carry = ""
     for part in _SPLIT.split(text):
-        part = part.strip()
+        part = " ".join(part.split())
         if not part:
             continue
         # CJK text has no spaces between sentences; Latin gets one back.

@@ -15,13 +15,16 @@ from workers.granularity import (
 
 
 def test_sentences_split_on_latin_and_cjk_ends_and_short_fragments_join() -> None:
-    text = "Hi. The river rose overnight!\nShops flooded; owners wait. 地震发生了。居民撤离！完"
+    text = (
+        "Hi. The river rose\novernight!\nShops flooded; owners wait.\n\n"
+        "New para 地震发生了。居民撤离！完"
+    )
     got = split_sentences(text, max_sentences=10, min_chars=6)
     assert got == [
         "Hi. The river rose overnight!",
         "Shops flooded;",
         "owners wait.",
-        "地震发生了。",
+        "New para 地震发生了。",
         "居民撤离！完",
     ]
     assert split_sentences(text, max_sentences=2, min_chars=6) == got[:2]
