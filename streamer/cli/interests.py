@@ -12,6 +12,7 @@ import argparse
 import json
 import sys
 import urllib.parse
+from datetime import UTC, datetime
 from typing import Any
 
 from rich.table import Table
@@ -64,18 +65,18 @@ def run(args: argparse.Namespace) -> int:
         json.dump({**body, "source": source}, sys.stdout, indent=2)
         print()
         return 0
-    table = Table(
-        title=f"{args.user} in {args.stream}: {body['posts']} posts, as of ts {body['as_of']} "
-        f"(from {source})"
-    )
-    for col in ("topic", "share", "weight", "label", "last post ts"):
+    as_of = datetime.fromtimestamp(body["as_of"], UTC).strftime("%Y-%m-%d %H:%M UTC")
+    header = f"{args.user} in {args.stream!r}: {body['posts']} posts, as of {as_of} (event time)"
+    table = Table(caption=f"from {source}")
+    for col in ("topic", "share", "weight", "label", "last post"):
         table.add_column(col, justify="right" if col in ("share", "weight") else "left")
     for t in body["topics"]:
         table.add_row(
             str(t["topic_id"]), f"{t['share']:.2f}", f"{t['weight']:.2f}", t["label"],
-            str(t["last_ts"]),
+            datetime.fromtimestamp(t["last_ts"], UTC).strftime("%m-%d %H:%M"),
         )  # fmt: skip
     console = console_for(sys.stdout)
+    console.print(header)
     console.print(table)
     if body.get("keywords"):
         console.print("keywords: " + ", ".join(body["keywords"]))
