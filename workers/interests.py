@@ -153,6 +153,7 @@ class UserInterests:
         self.slots: dict[str, int] = {}
         self.slot_user: list[str] = [""] * cap
         self.used = np.zeros(cap, dtype=np.int64)  # LRU clock per slot
+        self.in_use = np.zeros(cap, dtype=bool)
         self._tick = 0
         self.vec = np.zeros((cap, dim), dtype=np.float64)
         self.vmass = np.zeros(cap, dtype=np.float64)
@@ -188,6 +189,7 @@ class UserInterests:
         extra = new - cap
         self.slot_user += [""] * extra
         self.used = np.r_[self.used, np.zeros(extra, np.int64)]
+        self.in_use = np.r_[self.in_use, np.zeros(extra, bool)]
         self.vec = np.vstack([self.vec, np.zeros((extra, self.dim))])
         self.vmass = np.r_[self.vmass, np.zeros(extra)]
         self.posts = np.r_[self.posts, np.zeros(extra, np.int64)]
@@ -206,11 +208,16 @@ class UserInterests:
                 self._grow(len(self.slots) + len(new))
                 free = self._capacity() - len(self.slots)
             if free < len(new):
-                self._evict(len(new) - free, keep=set(uniq))
-            taken = np.zeros(self._capacity(), dtype=bool)
-            taken[list(self.slots.values())] = True
-            open_slots = np.flatnonzero(~taken)[: len(new)].tolist()
-            for u, slot in zip(new, open_slots, strict=True):
+                keep = np.array([self.slots[u] for u in uniq if u in self.slots], np.int64)
+                self._evict(len(new) - free, keep)
+            open_slots = np.flatnonzero(~self.in_use)[: len(new)]
+            if len(open_slots) < len(new):
+                raise ValueError(
+                    f"a batch with {len(uniq)} distinct users does not fit max_users "
+                    f"{self.settings.max_users}"
+                )
+            self.in_use[open_slots] = True
+            for u, slot in zip(new, open_slots.tolist(), strict=True):
                 self.slots[u] = slot
                 self.slot_user[slot] = u
         slots = np.fromiter((self.slots[u] for u in users), dtype=np.int64, count=len(users))
@@ -218,13 +225,16 @@ class UserInterests:
         self.used[slots] = self._tick
         return slots
 
-    def _evict(self, n: int, keep: set[str]) -> None:
-        """Forget the ``n`` least recently seen users not in ``keep``."""
-        occupied = np.array([s for u, s in self.slots.items() if u not in keep], dtype=np.int64)
+    def _evict(self, n: int, keep: np.ndarray) -> None:
+        """Forget the ``n`` least recently seen users, except the slots in ``keep``."""
+        mask = self.in_use.copy()
+        mask[keep] = False
+        occupied = np.flatnonzero(mask)
         n = min(n, len(occupied))
         if n == 0:
             return
         gone = occupied[np.argsort(self.used[occupied], kind="stable")[:n]]
+        self.in_use[gone] = False
         for slot in gone.tolist():
             del self.slots[self.slot_user[slot]]
             self.changed.discard(self.slot_user[slot])
@@ -577,6 +587,7 @@ class UserInterests:
         self.changed = set(meta["changed"])
         self.slot_user = [str(u) for u in a["slot_user"].tolist()]
         self.slots = {u: i for i, u in enumerate(self.slot_user) if u}
+        self.in_use = np.array([bool(u) for u in self.slot_user], dtype=bool)
         self.used = np.array(a["used"], np.int64)
         self.vec = np.array(a["vec"], np.float64)
         self.vmass = np.array(a["vmass"], np.float64)

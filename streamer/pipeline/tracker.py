@@ -69,6 +69,8 @@ class TrackOutput:
     too_late: int = 0
     #: ``user_interests`` rows of the profiles this batch changed (docs/interests.md).
     interests: list[dict[str, Any]] = field(default_factory=list)
+    #: 1 when the profiles failed on this batch (logged; the rows still go out).
+    interest_errors: int = 0
 
 
 def _event_row(ev: dict[str, Any], stream: str) -> dict[str, Any]:
@@ -528,7 +530,12 @@ class Tracker:
             prof = UserInterests(vectors.shape[1], self.interest_settings)
             self.interests[stream] = prof
         terms = tokenize_many(texts) if any(users) else None
-        prof.observe(users, ts, vectors, res, terms, ids)
+        try:
+            prof.observe(users, ts, vectors, res, terms, ids)
+        except Exception:
+            # Like the alert detector: profiles never stop the stream's assignments.
+            log.exception("stream %r: the user profiles failed on a batch", stream)
+            out.interest_errors = 1
         out.interests = [interest_row(p, stream) for p in prof.drain_changed()]
 
 

@@ -263,6 +263,7 @@ async def _publish(p: Pipeline, outputs: list[tuple[TrackOutput | Exception, Any
         rt.bump("track.late_unknown", out.late_unknown)
         rt.bump("track.topic_updates", len(out.topics))
         rt.bump("track.interest_updates", len(out.interests))
+        rt.bump("track.interest_errors", out.interest_errors)
         rt.topics[out.stream] = out.summaries
         rt.engine_stats[out.stream] = out.stats
         rt.last_ts[out.stream] = out.last_ts

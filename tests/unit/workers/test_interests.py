@@ -256,3 +256,15 @@ def test_shares_track_known_drifting_mixtures_better_than_undecayed_counts() -> 
     # Measured 0.051 (7-day half-life) against 0.101 undecayed (docs/interests.md).
     assert figures["decayed"] < 0.07
     assert figures["decayed"] < 0.6 * figures["undecayed"]
+
+
+def test_a_batch_keeps_its_own_users_while_evicting_and_refuses_what_cannot_fit() -> None:
+    prof = UserInterests(4, InterestSettings(max_users=3))
+    prof.observe(["a", "b", "c"], np.array([0.0, 1.0, 2.0]), vecs(3), result([1, 1, 1]))
+    # "a" is the least recently seen, but it posts again in the batch that brings "d".
+    prof.observe(["a", "d"], np.array([3.0, 3.0]), vecs(2), result([1, 1]))
+    assert set(prof.slots) == {"a", "c", "d"}
+    p = prof.profile("a")
+    assert p is not None and p.posts == 2
+    with pytest.raises(ValueError, match="does not fit"):
+        prof.observe(["w", "x", "y", "z"], np.full(4, 5.0), vecs(4), result([1] * 4))

@@ -96,3 +96,17 @@ def test_profiles_follow_a_merge_of_the_real_engine(tmp_path):
     for user in ("ann", "bob"):
         assert gone not in rows[user]["topic_ids"]
         assert rows[user]["topic_ids"][0] == keep and rows[user]["shares"][0] > 0.9
+
+
+def test_a_profile_failure_never_stops_the_assignments(tmp_path, stand_in_factories):
+    from workers.interests import InterestSettings
+
+    tr = Tracker(
+        tmp_path,
+        engine="stand-in",
+        factories=stand_in_factories,
+        interest_settings=InterestSettings(max_users=1),
+    )
+    out = tr.learn(batch([A, A], ["ann", "bob"]))  # two users cannot fit one slot
+    assert out.interest_errors == 1
+    assert [r["event_id"] for r in out.assignments if r["version"] == 0] == ["d0", "d1"]
