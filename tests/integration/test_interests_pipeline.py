@@ -21,7 +21,7 @@ def _write(path, events) -> None:
     path.write_text("\n".join(json.dumps(e) for e in events) + "\n")
 
 
-def test_profiles_reach_clickhouse_and_http_and_survive_a_restart(tmp_path):
+def _profiles(tmp_path, store_url: str) -> None:
     events = generate(7, scale=0.12)
     # A keen follower of two stories, on top of the demo's casual users.
     user = "keen-fan"
@@ -37,7 +37,7 @@ def test_profiles_reach_clickhouse_and_http_and_survive_a_restart(tmp_path):
     data = tmp_path / "data"
     path = f"/api/v1/users/{user}/interests?stream=default"
 
-    with Worker(data) as w:
+    with Worker(data, store=store_url) as w:
         assert cli("produce", str(tmp_path / "a.jsonl"), "--data-dir", str(data)).returncode == 0
         w.wait_for(lambda c: c.get("sink.events", 0) >= len(first), what="first part stored")
         w.wait_for(lambda c: c.get("sink.user_interests", 0) >= 1, what="profiles stored")
@@ -55,7 +55,7 @@ def test_profiles_reach_clickhouse_and_http_and_survive_a_restart(tmp_path):
         assert recs["known_user"] and any(item["because"] for item in recs["items"])
     assert w.proc.returncode == 0, w.output()
 
-    with Worker(data) as w:
+    with Worker(data, store=store_url) as w:
         assert cli("produce", str(tmp_path / "b.jsonl"), "--data-dir", str(data)).returncode == 0
         w.wait_for(lambda c: c.get("sink.events", 0) >= len(second), what="second part stored")
         w.wait_for(lambda c: w.get(path)["posts"] >= n_first + n_second, what="profile grown")
@@ -63,7 +63,7 @@ def test_profiles_reach_clickhouse_and_http_and_survive_a_restart(tmp_path):
     # Restored from the checkpoint: the first part counted once, the second once.
     assert body["posts"] == n_first + n_second
 
-    with open_store(f"chdb:{data / 'chdb'}") as store:
+    with open_store(store_url, data) as store:
         row = interest_queries.user_profile(store, "default", user)
         assert row is not None and row["posts"] == n_first + n_second
         assert int(row["version"]) == body["version"]
@@ -79,3 +79,11 @@ def test_profiles_reach_clickhouse_and_http_and_survive_a_restart(tmp_path):
         )
         assert len(latest) > 100
         assert all(not (set(r["topic_ids"]) & merged) for r in latest), merged
+
+
+def test_profiles_chdb(tmp_path):
+    _profiles(tmp_path, f"chdb:{tmp_path / 'data' / 'chdb'}")
+
+
+def test_profiles_clickhouse_server(tmp_path, clickhouse_url):
+    _profiles(tmp_path, clickhouse_url)
