@@ -13,6 +13,7 @@ TOPIC_ASSIGNMENTS = "assignments"
 TOPIC_TOPIC_UPDATES = "topic-updates"
 TOPIC_ALERTS = "alerts"
 TOPIC_DEAD_LETTER = "dead-letter"
+TOPIC_USER_INTERESTS = "user-interests"
 ALL_TOPICS = (
     TOPIC_EVENTS,
     TOPIC_EMBEDDED,
@@ -20,6 +21,7 @@ ALL_TOPICS = (
     TOPIC_TOPIC_UPDATES,
     TOPIC_ALERTS,
     TOPIC_DEAD_LETTER,
+    TOPIC_USER_INTERESTS,
 )
 
 #: The three stages; a worker runs any subset (all by default).

@@ -7,6 +7,8 @@ from ``random.Random(seed)``, so a seed always gives the same stream.
 
 Each event carries its story as ``label`` (an extra property the schema
 allows), so the demo stream can also be scored like the labeled data sets.
+Each of the 500 users follows two stories and writes mostly about them, so
+the demo's user profiles (docs/interests.md) have something to show.
 """
 
 from __future__ import annotations
@@ -273,6 +275,35 @@ def _fill(rng: random.Random, story: Story) -> str:
     return text
 
 
+#: Users of the demo stream, and the stories each one follows.
+N_USERS = 500
+FAVOURITES = 2
+#: Share of a story's posts written by its followers (the rest: anyone), so
+#: each user's posts are mostly about their own stories: profiles worth showing.
+LOYALTY = 0.85
+
+
+def _users(seed: int, labels: list[str]) -> list[str]:
+    """A user per event: mostly a follower of its story (deterministic in ``seed``).
+
+    Drawn from a generator of its own, so the texts and times of a seed's
+    stream are the same as before users had interests.
+    """
+    rng = random.Random(f"users-{seed}")
+    names = [s.name for s in STORIES]
+    fans: dict[str, list[str]] = {n: [] for n in names}
+    for u in range(N_USERS):
+        for story in rng.sample(names, FAVOURITES):
+            fans[story].append(f"user{u:03d}")
+    out = []
+    for label in labels:
+        if fans.get(label) and rng.random() < LOYALTY:
+            out.append(rng.choice(fans[label]))
+        else:
+            out.append(f"user{rng.randrange(N_USERS):03d}")
+    return out
+
+
 def generate(seed: int = 7, scale: float = 1.0, chatter: float = 0.04) -> list[dict]:
     """The sample stream: event dicts sorted by ``ts`` (ties broken by id).
 
@@ -295,6 +326,7 @@ def generate(seed: int = 7, scale: float = 1.0, chatter: float = 0.04) -> list[d
     for _ in range(n_chatter):
         drafts.append((rng.uniform(START_TS, end), "chatter", _chatter(rng)))
     drafts.sort(key=lambda d: d[0])
+    users = _users(seed, [label for _, label, _ in drafts])
     out = []
     for i, (ts, label, text) in enumerate(drafts):
         out.append(
@@ -303,7 +335,7 @@ def generate(seed: int = 7, scale: float = 1.0, chatter: float = 0.04) -> list[d
                 "ts": round(ts, 3),
                 "text": text,
                 "stream": "default",
-                "user_id": f"user{rng.randrange(500):03d}",
+                "user_id": users[i],
                 "lang": "en",
                 "source": "demo",
                 "label": label,

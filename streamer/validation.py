@@ -92,6 +92,9 @@ def _schema_error(obj: Any) -> str | None:
     e = errors[0]
     where = ".".join(str(p) for p in e.absolute_path) or "event"
     msg = e.message
+    if e.validator == "maxLength":
+        # jsonschema's message starts with the whole value: cut to 160, it lost the why.
+        msg = f"longer than {e.validator_value} characters"
     if len(msg) > 160:
         msg = msg[:157] + "..."
     return f"{where}: {msg}"

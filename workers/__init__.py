@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from workers.engine_config import EngineConfig
     from workers.engines import ENGINE_NAMES, make_engine, restore_engine
     from workers.event_clock import EventClock, EventTimePolicy
+    from workers.interests import InterestSettings, UserInterests
     from workers.river_engine import RiverStreamKMeansEngine
     from workers.topic_engine import TopicTrackEngine
     from workers.topic_types import (
@@ -75,6 +76,8 @@ _EXPORTS: dict[str, str] = {
     "RiverStreamKMeansEngine": "workers.river_engine",
     "EventClock": "workers.event_clock",
     "EventTimePolicy": "workers.event_clock",
+    "UserInterests": "workers.interests",
+    "InterestSettings": "workers.interests",
 }
 
 __all__ = [
@@ -87,6 +90,7 @@ __all__ = [
     "EngineConfig",
     "EventClock",
     "EventTimePolicy",
+    "InterestSettings",
     "LateAssignment",
     "LineageEvent",
     "RiverStreamKMeansEngine",
@@ -95,6 +99,7 @@ __all__ = [
     "TopicView",
     "TrendCounter",
     "TrendSettings",
+    "UserInterests",
     "make_engine",
     "restore_engine",
 ]

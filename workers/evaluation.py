@@ -59,6 +59,11 @@ class LabeledStream:
     texts: list[str]
     labels: list[str]
     file_order: np.ndarray
+    #: ``user_id`` of each document ("" where the line has none).
+    users: list[str] = field(default_factory=list)
+
+    def has_users(self) -> bool:
+        return any(self.users)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -91,6 +96,7 @@ def load_labeled_stream(path: str | Path, limit: int | None = None) -> LabeledSt
     ts: list[float] = []
     texts: list[str] = []
     labels: list[str] = []
+    users: list[str] = []
     with open(path, encoding="utf-8") as f:
         for lineno, line in enumerate(f, 1):
             if limit is not None and len(ids) >= limit:
@@ -108,6 +114,7 @@ def load_labeled_stream(path: str | Path, limit: int | None = None) -> LabeledSt
             ids.append(str(row.get("id", lineno)))
             texts.append(text)
             labels.append(str(label))
+            users.append(str(row.get("user_id") or ""))
     order = np.argsort(np.asarray(ts), kind="stable")
     return LabeledStream(
         ids=[ids[i] for i in order],
@@ -115,6 +122,7 @@ def load_labeled_stream(path: str | Path, limit: int | None = None) -> LabeledSt
         texts=[texts[i] for i in order],
         labels=[labels[i] for i in order],
         file_order=order,
+        users=[users[i] for i in order],
     )
 
 
@@ -165,6 +173,22 @@ def batch_bounds(ts: np.ndarray, max_docs: int, max_span_s: float | None) -> lis
         bounds.append((start, stop))
         start = stop
     return bounds
+
+
+BatchHook = Callable[[int, int, Any, np.ndarray], None]
+
+
+def chain_hooks(*hooks: BatchHook | None) -> BatchHook | None:
+    """One ``on_batch`` hook calling each of ``hooks`` (None ones left out) in turn."""
+    live = [h for h in hooks if h is not None]
+    if not live:
+        return None
+
+    def call(start: int, stop: int, result: Any, pred: np.ndarray) -> None:
+        for hook in live:
+            hook(start, stop, result, pred)
+
+    return call
 
 
 def replay(

@@ -202,6 +202,61 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "stream": {"type": "string", "minLength": 1, "maxLength": 200},
         },
     },
+    "UserInterests": obj(
+        {
+            "stream": STR,
+            "user_id": STR,
+            "as_of": INT,
+            "posts": INT,
+            "topics": arr(
+                obj(
+                    {
+                        "topic_id": INT,
+                        "share": NUM,
+                        "weight": NUM,
+                        "label": STR,
+                        "keywords": STRS,
+                        "last_ts": INT,
+                    },
+                    {"status": STR},
+                )
+            ),
+        },
+        {"version": INT, "last_ts": INT, "mass": NUM, "keywords": STRS, "source": STR},
+    ),
+    "SimilarUsers": obj(
+        {
+            "stream": STR,
+            "user_id": STR,
+            "as_of": INT,
+            "similar": arr(
+                obj({"user_id": STR, "similarity": NUM, "shared_topics": arr(INT)}, {"posts": INT})
+            ),
+        }
+    ),
+    "Audience": obj(
+        {
+            "stream": STR,
+            "topic_id": INT,
+            "audience": arr(
+                obj({"user_id": STR, "share": NUM, "weight": NUM}, {"posts": INT, "last_ts": INT})
+            ),
+        },
+        {"label": STR, "keywords": STRS, "status": STR},
+    ),
+    "Recommendations": obj(
+        {
+            "stream": STR,
+            "user_id": STR,
+            "known_user": {"type": "boolean"},
+            "items": arr(
+                obj(
+                    {"topic_id": INT, "score": NUM, "label": STR, "because": STRS},
+                    {"personal": NUM, "trending": NUM, "keywords": STRS, "status": STR},
+                )
+            ),
+        }
+    ),
     "Ingest": obj(
         {
             "accepted": INT,
@@ -214,7 +269,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
 _STATUS_TEXT = {
     400: "bad parameter or body",
     401: "bearer token missing or wrong",
-    404: "no such topic",
+    404: "no such topic or user",
     409: "this process cannot answer that (no store, no live engine)",
     413: "body too large",
     429: "too many open alert feeds",

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from streamer.api import payloads
+from streamer.api import interest_payloads, payloads
 from streamer.api.params import Param, limit_param, stream_param
 from streamer.store.alert_queries import ALERT_KINDS
 
@@ -24,6 +24,8 @@ MIN_SUPPORT = Param(
     "min_support", "int", "posts a topic needs in the window", default=5, low=1, high=1_000_000
 )
 TOPIC_ID = Param("topic_id", "int", "topic id", low=0, high=2**53)
+#: The event schema's user_id: at most 256 characters.
+USER_ID = Param("user_id", "str", "user id (as in events)", max_len=256, required=True)
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,26 @@ ROUTES: tuple[Route, ...] = (
          Param("timeout", "int", "seconds before the server ends the stream", default=300,
                low=1, high=3600)),
         errors=(409, 429),
+    ),
+    Route(
+        "GET", "/users/{user_id}/interests", "a user's topics: share, weight, label, last time",
+        "UserInterests", (stream_param("default"), limit_param(20, 32)), (USER_ID,),
+        interest_payloads.interests, errors=(404, 409),
+    ),
+    Route(
+        "GET", "/users/{user_id}/similar", "users with the most similar topic shares",
+        "SimilarUsers", (stream_param("default"), limit_param(10, 100)), (USER_ID,),
+        interest_payloads.similar, errors=(404, 409),
+    ),
+    Route(
+        "GET", "/users/{user_id}/recommend", "topics ranked for a user, diverse, explained",
+        "Recommendations", (stream_param("default"), limit_param(10, 50)), (USER_ID,),
+        interest_payloads.recommend, errors=(409,),
+    ),
+    Route(
+        "GET", "/topics/{topic_id}/audience", "the users most into a topic now", "Audience",
+        (stream_param("default"), limit_param(20, 500)), (TOPIC_ID,),
+        interest_payloads.audience, errors=(409,),
     ),
     Route("GET", "/stats", "this worker's counters", "Stats", payload=payloads.stats),
     Route(

@@ -30,6 +30,7 @@ COMMANDS: tuple[str, ...] = (
     "streamer.cli.serve",
     "streamer.cli.migrate",
     "streamer.cli.eval",
+    "streamer.cli.interests",
 )
 
 

@@ -8,8 +8,10 @@ prints and writes the yardsticks of docs/evaluation.md.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +49,28 @@ TABLE: tuple[tuple[str, str, str], ...] = (
     ("naive_alerts_precision", "naive: alert precision", "{:.3f}"),
     ("naive_alerts_median_delay_docs", "naive: median delay (docs)", "{:.1f}"),
     ("naive_false_alarms_per_day", "naive: false alarms per day", "{:.3f}"),
+    *(
+        (f"{prefix}{key}", f"{name}: {label}", "{:.3f}")
+        for prefix, name in (
+            ("interest_", "interests"),
+            ("sparse_only_", "interests, own topics only"),
+            ("baseline_trending_", "trending"),
+            ("baseline_last_topic_", "last topic"),
+            ("baseline_counts_", "counts"),
+            ("reference_gold_profile_", "gold-label profile"),
+            ("reference_gold_counts_", "gold-label counts"),
+        )
+        for key, label in (
+            ("recall_at_1", "topic recall@1"),
+            ("recall_at_5", "topic recall@5"),
+            ("mrr", "topic MRR"),
+            ("label_recall_at_1", "label recall@1"),
+            ("label_recall_at_5", "label recall@5"),
+            ("label_mrr", "label MRR"),
+        )
+    ),
+    ("interest_predictions", "interests: predictions", "{:,}"),
+    ("interest_users", "interests: users", "{:,}"),
     ("rss_mb_after_10k", "RSS after 10k docs (MB)", "{:,.0f}"),
     ("rss_mb_end", "RSS at end (MB)", "{:,.0f}"),
     ("peak_rss_mb", "peak RSS (MB)", "{:,.0f}"),
@@ -101,6 +125,31 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         type=json_object,
         help="engine settings as JSON, e.g. '{\"assign_threshold\": 0.35}'",
     )
+    p.add_argument(
+        "--interest-params",
+        default="{}",
+        type=json_object,
+        help="user interest settings as JSON (workers.interests.InterestSettings), e.g. "
+        "'{\"half_life_s\": 604800}'; scored on streams whose lines carry user_id",
+    )
+    p.add_argument(
+        "--interest-sweep",
+        default="",
+        metavar="SECONDS,...",
+        help="also score these profile half-lives in the same run (interest_sweep in the JSON)",
+    )
+    p.add_argument(
+        "--granularity",
+        action="store_true",
+        help="multi-granularity for long documents: embed their sentences and bags of words "
+        "too, learn the fused vectors, fuse the distributions (workers/granularity.py)",
+    )
+    p.add_argument(
+        "--granularity-params",
+        default="{}",
+        type=json_object,
+        help="workers.granularity.GranularitySettings as JSON, e.g. '{\"min_chars\": 400}'",
+    )
     p.add_argument("--model", help="encoder folder or Hugging Face name (default: packaged)")
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
     add_runtime_options(p)
@@ -123,11 +172,15 @@ def run(args: argparse.Namespace) -> int:
     from workers.evaluation import (
         AlertReplay,
         StreamFormatError,
+        chain_hooks,
         load_labeled_stream,
         replay,
         score,
         tokenize_stream,
     )
+    from workers.granularity import FusedHook, GranularitySettings
+    from workers.interest_eval import InterestReplay
+    from workers.interests import InterestSettings
     from workers.onnx_runtime import runtime_tag
 
     path = Path(args.file)
@@ -145,6 +198,15 @@ def run(args: argparse.Namespace) -> int:
         print("topictrack eval: --batch-size must be >= 1", file=sys.stderr)
         return 2
     params = args.engine_params
+    try:
+        interest_settings = InterestSettings(**args.interest_params)
+        granular = GranularitySettings(
+            **{k: tuple(v) if k == "weights" else v for k, v in args.granularity_params.items()}
+        )
+        sweep = [float(x) for x in args.interest_sweep.split(",") if x.strip()]
+    except (TypeError, ValueError) as exc:
+        print(f"topictrack eval: --interest-params/--interest-sweep: {exc}", file=sys.stderr)
+        return 2
     try:
         settings = alert_settings(args.alert_params)
         # A bad --engine/--engine-params must fail now, not after minutes of embedding;
@@ -196,14 +258,34 @@ def run(args: argparse.Namespace) -> int:
         print(f"topictrack eval: {exc}", file=sys.stderr)
         return 2
     terms = tokenize_stream(stream)
+    extra: dict[str, Any] = {}
+    if args.granularity:
+        embeddings, fused_parts, extra = _granular(
+            stream, terms, embeddings, granular, encode, model_name, runtime, args.quiet
+        )
     alerting = None if args.no_alerts else AlertReplay(engine, stream, settings)
+    interests = None
+    if stream.has_users():
+        interests = InterestReplay(
+            stream.users,
+            stream.labels,
+            stream.ts,
+            embeddings,
+            stream.ids,
+            interest_settings,
+            sweep,
+            engine,
+        )
+    interest_hook: Any = interests
+    if args.granularity and interests is not None:
+        interest_hook = FusedHook(engine, *fused_parts, granular, interests)
     result = replay(
         engine,
         embeddings,
         stream,
         terms,
         args.batch_size,
-        on_batch=alerting,
+        on_batch=chain_hooks(alerting, interest_hook),
         progress=not args.quiet,
         batch_span_s=batch_span,
     )
@@ -211,6 +293,9 @@ def run(args: argparse.Namespace) -> int:
     if alerting is not None:
         metrics.update(alerting.scores())
         metrics["alerts"] = alerting.alert_rows()  # why each alert fired (docs/evaluation.md)
+    if interests is not None:
+        metrics.update(interests.report())
+    metrics.update(extra)
     metrics.update(
         {
             "file": str(path),
@@ -228,6 +313,55 @@ def run(args: argparse.Namespace) -> int:
         Path(args.json_out).write_text(json.dumps(metrics, indent=2, default=float) + "\n")
         print(f"wrote {args.json_out}")
     return 0
+
+
+def _granular(
+    stream: Any,
+    terms: list[list[str]],
+    embeddings: Any,
+    settings: Any,
+    encode: Any,
+    model_name: str,
+    runtime: str,
+    quiet: bool,
+) -> tuple[Any, tuple[Any, Any, Any], dict[str, Any]]:
+    """Fused vectors of the stream, the levels for :class:`FusedHook`, and the extra cost."""
+    # The model stack's modules, loaded here as in run(), not at `topictrack --help`.
+    from workers.embedding import DEFAULT_MAX_TOKENS
+    from workers.embedding_cache import cache_key, cached_embeddings
+    from workers.granularity import fuse_vectors, levels
+    from workers.onnx_runtime import runtime_tag
+
+    lv = levels(stream.texts, terms, settings)
+    texts = lv.sentences + lv.words
+    digest = hashlib.sha256("\n\0".join(texts).encode()).hexdigest()[:16]
+    key = cache_key(model_name, DEFAULT_MAX_TOKENS, digest, runtime_tag(runtime))
+    t0 = time.perf_counter()
+    spent: list[float] = []
+
+    def timed(batch: list[str]) -> Any:
+        t = time.perf_counter()
+        out = encode(batch)
+        spent.append(time.perf_counter() - t)
+        return out
+
+    vecs = cached_embeddings(texts, timed, key, progress=not quiet)
+    sent_vecs, word_vecs = vecs[: len(lv.sentences)], vecs[len(lv.sentences) :]
+    fused = fuse_vectors(embeddings, lv, sent_vecs, word_vecs, settings)
+    doc_chars = sum(len(t) for t in stream.texts)
+    extra = {
+        "granularity": {
+            "settings": {**settings.__dict__, "weights": list(settings.weights)},
+            "long_docs": len(set(lv.sentence_doc.tolist()) | set(lv.word_doc.tolist())),
+            "extra_texts": len(texts),
+            "extra_texts_per_doc": len(texts) / max(len(stream), 1),
+            "extra_chars_share": sum(len(t) for t in texts) / max(doc_chars, 1),
+            # Seconds of encoding in this run (0 when the cache had them).
+            "extra_embed_s": sum(spent),
+            "wall_s": time.perf_counter() - t0,
+        }
+    }
+    return fused, (lv, sent_vecs, word_vecs), extra
 
 
 def print_table(metrics: dict[str, Any]) -> None:

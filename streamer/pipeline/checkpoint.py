@@ -74,6 +74,8 @@ class CheckpointState:
     clocks: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: stream -> events held by the event-time policy, with their vectors
     held: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: stream -> user interest profiles snapshot bytes (``workers.interests``)
+    interests: dict[str, bytes] = field(default_factory=dict)
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -109,6 +111,7 @@ def _files(state: CheckpointState, gen: int) -> tuple[dict[str, Any], dict[str, 
         "detectors": blobs("alerts", state.detectors),
         "clocks": state.clocks,
         "held": state.held,
+        "interests": blobs("interests", state.interests),
     }
     return meta, files
 
@@ -141,6 +144,7 @@ def _state(meta: dict[str, Any], read: Callable[[str], bytes], where: str) -> Ch
         detectors=blobs(meta.get("detectors", {})),
         clocks=dict(meta.get("clocks", {})),
         held={k: list(v) for k, v in meta.get("held", {}).items()},
+        interests=blobs(meta.get("interests", {})),
     )
 
 

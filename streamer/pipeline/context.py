@@ -25,6 +25,7 @@ from streamer.config import (
     TOPIC_EMBEDDED,
     TOPIC_EVENTS,
     TOPIC_TOPIC_UPDATES,
+    TOPIC_USER_INTERESTS,
     Settings,
 )
 from streamer.pipeline.codec import dead_letter_headers
@@ -36,7 +37,7 @@ from streamer.store import Store
 
 @dataclass
 class Topics:
-    """The six Kafka topics, all raw bytes (our codecs live in :mod:`streamer.pipeline.codec`)."""
+    """The seven Kafka topics, all raw bytes (our codecs live in :mod:`streamer.pipeline.codec`)."""
 
     app: faust.App
     partitions: int
@@ -59,6 +60,7 @@ class Topics:
         self.topic_updates = topic(TOPIC_TOPIC_UPDATES)
         self.alerts = topic(TOPIC_ALERTS)
         self.dead_letter = topic(TOPIC_DEAD_LETTER)
+        self.user_interests = topic(TOPIC_USER_INTERESTS)
 
     def sink_channel(self) -> faust.TopicT:
         """One subscription over every topic the sink stores."""
@@ -67,6 +69,7 @@ class Topics:
             TOPIC_TOPIC_UPDATES,
             TOPIC_ALERTS,
             TOPIC_DEAD_LETTER,
+            TOPIC_USER_INTERESTS,
             key_type=bytes,
             value_type=bytes,
             key_serializer="raw",

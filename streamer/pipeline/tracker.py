@@ -27,6 +27,8 @@ from streamer.pipeline.runtime import TOP_TOPICS, topic_summary
 from workers.alerts import AlertDetector, AlertSettings
 from workers.engines import make_engine, restore_engine
 from workers.event_clock import HELD, LATE, OK, EventClock, EventTimePolicy
+from workers.interests import InterestSettings, UserInterests, UserProfile
+from workers.tokenize import tokenize_many
 from workers.topic_types import UNASSIGNED, BatchResult, TopicEngine, TopicView
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,10 @@ class TrackOutput:
     rejected: list[tuple[dict[str, Any], str]] = field(default_factory=list)
     #: Events older than the allowed lateness: stored, assigned without learning.
     too_late: int = 0
+    #: ``user_interests`` rows of the profiles this batch changed (docs/interests.md).
+    interests: list[dict[str, Any]] = field(default_factory=list)
+    #: 1 when the profiles failed on this batch (logged; the rows still go out).
+    interest_errors: int = 0
 
 
 def _event_row(ev: dict[str, Any], stream: str) -> dict[str, Any]:
@@ -76,6 +82,26 @@ def _event_row(ev: dict[str, Any], stream: str) -> dict[str, Any]:
         "user_id": ev.get("user_id", ""),
         "lang": ev.get("lang", ""),
         "source": ev.get("source", ""),
+    }
+
+
+def interest_row(profile: UserProfile, stream: str) -> dict[str, Any]:
+    """The ``user_interests`` table row of a profile."""
+    return {
+        "stream": stream,
+        "user_id": profile.user_id,
+        "version": int(profile.version),
+        "as_of": float(profile.as_of),
+        "last_ts": float(profile.last_ts),
+        "posts": int(profile.posts),
+        "mass": float(profile.mass),
+        "topic_ids": [int(t) for t in profile.topic_ids],
+        "shares": [round(float(x), 6) for x in profile.shares],
+        "weights": [round(float(x), 6) for x in profile.weights],
+        "topic_last_ts": [int(x) for x in profile.topic_last_ts],
+        "keywords": list(profile.keywords),
+        "keyword_scores": [round(float(x), 6) for x in profile.keyword_scores],
+        "vector": np.asarray(profile.vector, dtype=np.float32).round(6).tolist(),
     }
 
 
@@ -115,6 +141,7 @@ class Tracker:
         clock: Callable[[], float] = time.time,
         event_time: EventTimePolicy | None = None,
         broker_epoch: str = "",
+        interest_settings: InterestSettings | None = None,
     ) -> None:
         """``factories``: ``(make, restore)`` engines (default: ``workers.engines``'
         ``make_engine``/``restore_engine``; tests pass a stand-in);
@@ -154,6 +181,9 @@ class Tracker:
         #: partitions whose checkpoint was read (or found missing)
         self.loaded: set[int] = set()
         self._states: dict[int, checkpoint.CheckpointState] = {}
+        self.interest_settings = interest_settings or InterestSettings()
+        #: stream -> its users' topic interests (checkpointed with the engine)
+        self.interests: dict[str, UserInterests] = {}
 
     # -- checkpoints -----------------------------------------------------
     def load(self, partitions: Iterable[int] | None = None) -> bool:
@@ -205,6 +235,8 @@ class Tracker:
             log.warning("stream %r: checkpoint has no alert state; alerting starts afresh", s)
         for s, c in state.clocks.items():
             self.clocks[s] = EventClock.from_state(c, self.event_time, self.clock)
+        for s, blob in state.interests.items():
+            self.interests[s] = UserInterests.restore(blob, self.interest_settings)
         for s in state.blobs:
             eng = self.engines[s]
             if s not in self.clocks and math.isfinite(eng.last_ts):
@@ -253,6 +285,7 @@ class Tracker:
         }
         state.detectors = {s: self.detectors[s].snapshot() for s in streams if s in self.detectors}
         state.clocks = {s: self.clocks[s].state() for s in streams if s in self.clocks}
+        state.interests = {s: self.interests[s].snapshot() for s in streams if s in self.interests}
         state.held = {
             s: [
                 {"token": t, "event": ev, "dim": len(x), "vector": encode_vectors(x[None, :])}
@@ -280,6 +313,7 @@ class Tracker:
                 self.detectors,
                 self.clocks,
                 self.held,
+                self.interests,
                 self.partition_of,
             ):
                 table.pop(s, None)
@@ -493,8 +527,37 @@ class Tracker:
         while len(reclaimable) > MAX_RECLAIMABLE:
             reclaimable.popitem(last=False)
         self._observe(stream, eng, res, ts, out)
+        self._profile(stream, events, vectors, ts, texts, ids, res, out)
         for tid in dict.fromkeys(int(t) for t in res.changed):
             out.topics.append(topic_row(eng.topic(tid), stream, self.story_of(stream, tid)))
+
+    def _profile(
+        self,
+        stream: str,
+        events: list[dict[str, Any]],
+        vectors: np.ndarray,
+        ts: np.ndarray,
+        texts: list[str],
+        ids: list[str],
+        res: BatchResult,
+        out: TrackOutput,
+    ) -> None:
+        """Fold the batch into the stream's user profiles; their changed rows go out."""
+        users = [str(e.get("user_id") or "") for e in events]
+        prof = self.interests.get(stream)
+        if prof is None:
+            if not any(users):
+                return  # a stream without users keeps no profiles
+            prof = UserInterests(vectors.shape[1], self.interest_settings)
+            self.interests[stream] = prof
+        terms = tokenize_many(texts) if any(users) else None
+        try:
+            prof.observe(users, ts, vectors, res, terms, ids)
+        except Exception:
+            # Like the alert detector: profiles never stop the stream's assignments.
+            log.exception("stream %r: the user profiles failed on a batch", stream)
+            out.interest_errors = 1
+        out.interests = [interest_row(p, stream) for p in prof.drain_changed()]
 
 
 _EVENT_COLUMNS = ("event_id", "stream", "ts", "text", "user_id", "lang", "source")

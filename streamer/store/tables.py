@@ -189,6 +189,28 @@ TRACK_CHECKPOINTS = Table(
     now_column="saved_at",
 )
 
+USER_INTERESTS = Table(
+    "user_interests",
+    (
+        ("stream", "str"),
+        ("user_id", "str"),
+        ("version", "int"),
+        ("as_of", "datetime"),
+        ("last_ts", "datetime"),
+        ("posts", "int"),
+        ("mass", "float"),
+        ("topic_ids", "array_int"),
+        ("shares", "array_float"),
+        ("weights", "array_float"),
+        ("topic_last_ts", "array_int"),
+        ("keywords", "array_str"),
+        ("keyword_scores", "array_float"),
+        ("vector", "array_float"),
+        ("published_at", "datetime"),
+    ),
+    now_column="published_at",
+)
+
 TABLES: dict[str, Table] = {
-    t.name: t for t in (EVENTS, TOPICS, ALERTS, DEAD_LETTERS, TRACK_CHECKPOINTS)
+    t.name: t for t in (EVENTS, TOPICS, ALERTS, DEAD_LETTERS, TRACK_CHECKPOINTS, USER_INTERESTS)
 }

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 import urllib.request
+from collections import Counter
 
 from streamer import sample_stream
 from tests.integration.integration_helpers import Worker, cli
@@ -121,6 +122,21 @@ def test_the_page_shows_trends_detail_health_and_a_pushed_alert(browser, tmp_pat
         page.click("#assign-form button")
         page.wait_for_selector("#assign-body .bars .bar", timeout=60_000)
         assert detail["topic"]["label"][:12] in page.inner_text("#assign-body")
+        # A user's profile: their topics with shares, and picks that explain themselves.
+        # The most active user whose posts found a topic (a waiting post adds none).
+        fan, profile = next(
+            (u, p)
+            for u, _ in Counter(e["user_id"] for e in events).most_common(20)
+            if (p := w.get(f"/api/v1/users/{u}/interests"))["topics"]
+        )
+        page.fill("#user-id", fan)
+        page.click("#user-form button")
+        page.wait_for_selector("#user-body .interests .bar", timeout=20_000)
+        assert profile["topics"][0]["label"][:12] in page.inner_text("#user-body .interests")
+        assert page.eval_on_selector_all("#user-body .picks li", "els => els.length") >= 1
+        page.fill("#user-id", "nobody-at-all")
+        page.click("#user-form button")
+        page.wait_for_selector("#user-body:has-text('no profile')", timeout=20_000)
         # Hierarchy: the engine's tree, with the top topic among its leaves.
         page.wait_for_selector("#hierarchy-body .tree", timeout=20_000)
         assert f"#{top['topic_id']} " in page.inner_text("#hierarchy-body")

@@ -79,3 +79,13 @@ def fill(store) -> None:
     alerts = [make_alert(1, end=T0 + 600), make_alert(2, "burst", end=T0 + 1700)]
     alerts[0]["created_at"], alerts[1]["created_at"] = 1_800_000_000, 1_800_000_010
     store.insert_alerts(alerts)
+    store.insert(
+        "user_interests",
+        [
+            {"stream": "default", "user_id": u, "version": v, "as_of": T0 + 1700,
+             "last_ts": T0 + 1700, "posts": 4, "mass": 2.0, "topic_ids": ids, "shares": shares,
+             "weights": [2 * x for x in shares], "topic_last_ts": [T0] * len(ids),
+             "keywords": ["rail"], "keyword_scores": [0.5], "vector": [0.0, 1.0]}
+            for u, v, ids, shares in (("u1", 1, [1, 2], [0.75, 0.25]), ("u2", 2, [1], [1.0]))
+        ],
+    )  # fmt: skip

@@ -306,6 +306,34 @@ $("assign-form").addEventListener("submit", async (ev) => {
   } catch (err) { fill($("assign-body"), failure(err)); }
 });
 
+// ---- a user's interests and recommended topics (docs/interests.md) ---------------------
+function shareBar(label, topicId, share, note) {
+  return el("div", { class: "bar" },
+    el("a", { class: "link", onclick: () => pick(topicId) }, (label || `#${topicId}`).slice(0, 16)),
+    el("i", { style: `width:${Math.max(2, share * 100)}%` }), el("span", {}, note));
+}
+$("user-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const id = $("user-id").value.trim();
+  if (!id) return;
+  const path = "/users/" + encodeURIComponent(id);
+  try {
+    const [me, recs] = await Promise.all([
+      api(path + "/interests?" + qs({ stream: state.stream, limit: 8 })),
+      api(path + "/recommend?" + qs({ stream: state.stream, limit: 5 })),
+    ]);
+    fill($("user-body"),
+      el("p", { class: "kw" }, `${me.posts} posts, as of ${when(me.as_of)} · ${me.keywords.slice(0, 6).join(", ")}`),
+      el("div", { class: "bars interests" }, me.topics.map((t) => shareBar(t.label, t.topic_id, t.share, (t.share * 100).toFixed(0) + "%"))),
+      el("p", { class: "kw" }, "picks for this user:"),
+      el("ul", { class: "posts picks" }, recs.items.map((r) => el("li", {},
+        el("a", { class: "link", onclick: () => pick(r.topic_id) }, `#${r.topic_id} ${r.label}`),
+        el("span", { class: "kw" }, r.because.length ? ` · because: ${r.because.join("; ")}` : " · trending")))));
+  } catch (err) {
+    fill($("user-body"), err.status === 404 ? empty(`no profile of “${id}” in this stream`) : failure(err));
+  }
+});
+
 // ---- hierarchy ------------------------------------------------------------------------
 function treeNode(n) {
   if (n.topic_id !== undefined) return el("li", {}, el("a", { class: "link", onclick: () => pick(n.topic_id) }, `#${n.topic_id} ${n.label}`));

@@ -25,6 +25,7 @@ from streamer.config import (
     TOPIC_ASSIGNMENTS,
     TOPIC_DEAD_LETTER,
     TOPIC_TOPIC_UPDATES,
+    TOPIC_USER_INTERESTS,
 )
 from streamer.pipeline.agents.acks import Held, headers_of
 from streamer.pipeline.codec import CodecError, dead_letter_row, decode_alert, decode_rows
@@ -40,6 +41,7 @@ TABLE_OF = {
     TOPIC_TOPIC_UPDATES: "topics",
     TOPIC_ALERTS: "alerts",
     TOPIC_DEAD_LETTER: "dead_letters",
+    TOPIC_USER_INTERESTS: "user_interests",
 }
 
 #: Backoff between retries while the store is unreachable (seconds).
@@ -179,7 +181,7 @@ async def write_round(
     tables, bad = rows_by_table(messages)
     rt.bump("sink.received", sum(len(rows) for rows in tables.values()) + len(bad))
     # Topics before events: a reader that sees an event's topic id finds the topic.
-    order = ["topics", "events", "alerts", "dead_letters"]
+    order = ["topics", "events", "alerts", "dead_letters", "user_interests"]
     pending = [(t, tables[t]) for t in order if t in tables]
     attempt = 0
     while pending:

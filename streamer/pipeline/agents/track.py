@@ -260,6 +260,9 @@ async def _publish(p: Pipeline, outputs: list[tuple[TrackOutput | Exception, Any
         # Topic rows carry a 384-float centroid each: fewer per message.
         for msg in encode_row_messages(out.topics, limit=32):
             sent.append(await p.topics.topic_updates.send(key=key, value=msg))
+        # Profile rows carry a 384-float interest vector each, as topic rows do.
+        for msg in encode_row_messages(out.interests, limit=32):
+            sent.append(await p.topics.user_interests.send(key=key, value=msg))
         # One message per alert: the alert schema's object, for any consumer.
         for alert in out.alerts:
             sent.append(await p.topics.alerts.send(key=key, value=encode_alert(alert)))
@@ -275,6 +278,8 @@ async def _publish(p: Pipeline, outputs: list[tuple[TrackOutput | Exception, Any
         rt.bump("track.late_assigned", out.late)
         rt.bump("track.late_unknown", out.late_unknown)
         rt.bump("track.topic_updates", len(out.topics))
+        rt.bump("track.interest_updates", len(out.interests))
+        rt.bump("track.interest_errors", out.interest_errors)
         rt.topics[out.stream] = out.summaries
         rt.engine_stats[out.stream] = out.stats
         rt.last_ts[out.stream] = out.last_ts

@@ -48,3 +48,15 @@ def test_every_generated_line_is_valid_and_malformed_ones_are_not():
         except InvalidEvent:
             rejected += 1
     assert rejected == len(MALFORMED)
+
+
+def test_users_write_mostly_about_their_own_stories():
+    events = [e for e in generate(7) if e["label"] != "chatter"]
+    by_user: dict[str, Counter] = {}
+    for e in events:
+        by_user.setdefault(e["user_id"], Counter())[e["label"]] += 1
+    active = [c for c in by_user.values() if sum(c.values()) >= 5]
+    assert len(active) > 200
+    top2 = [sum(n for _, n in c.most_common(2)) / sum(c.values()) for c in active]
+    assert sum(top2) / len(top2) > 0.7  # uniform users would give about 2/8
+    assert [e["user_id"] for e in generate(7)] == [e["user_id"] for e in generate(7)]

@@ -69,6 +69,7 @@ def test_ts_forms(ts, expected):
         (ev(stream=""), "stream:"),
         (ev(meta="x"), "meta:"),
         (ev(user_id=3), "user_id:"),
+        (ev(user_id="u" * 257), "user_id: longer than 256 characters"),
     ],
 )
 def test_invalid_events_have_reasons(raw, fragment):

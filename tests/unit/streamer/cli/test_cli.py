@@ -23,6 +23,7 @@ def test_cli_lists_every_command_module_under_its_own_name():
         "serve",
         "migrate",
         "eval",
+        "interests",
     ]
 
 
