@@ -302,6 +302,11 @@ class TopicTrackEngine:
         self.n_unassigned_at_arrival += int(waiting.sum())
         self.scale.note_unassigned(waiting)
         self._last_ts = max(self._last_ts, now)
+        # Every topic whose identity changed is published, a merged or faded one
+        # too: its row with status and merged_into is how the store, the trending
+        # SQL and the lineage tree learn of it. Archived topics are not (their
+        # words and posts were dropped; the store keeps their last snapshot).
+        changed.update(e.topic_id for e in lineage)
         changed_ids = sorted(t for t in changed if self.table.status[t] != ARCHIVED)
         for t in changed_ids:
             self.table.version[t] += 1
@@ -748,7 +753,6 @@ class TopicTrackEngine:
             keep, gone = (a, b) if self.live.weight[row_a] >= self.live.weight[j] else (b, a)
             self._merge(gone, keep)
             touched.add(keep)
-            touched.discard(gone)
             events.append(LineageEvent("merged", gone, now, other=keep))
         return events
 
@@ -765,7 +769,6 @@ class TopicTrackEngine:
         m.born_at[keep] = min(m.born_at[keep], m.born_at[gone])
         m.status[gone] = MERGED
         m.merged_into[gone] = keep
-        m.version[gone] += 1
         self.keywords.merge(gone, keep)
         self.examples.hand_over(gone, keep)
         self.recent.relabel(gone, keep)
@@ -886,7 +889,6 @@ class TopicTrackEngine:
             t_sum, t_w = self.live.remove(t)
             self.dormant.add(t, t_sum, t_w)
             self.table.status[t] = DORMANT
-            self.table.version[t] += 1
             self.drift.reset(t)
             self.emerging.drop([t])
             events.append(LineageEvent("dormant", t, now))
@@ -895,6 +897,7 @@ class TopicTrackEngine:
             oldest = int(rows[np.argmin(self.table.updated_at[rows])])
             self.dormant.remove(oldest)
             self.table.status[oldest] = ARCHIVED
+            events.append(LineageEvent("archived", oldest, now))
             # Only id, lineage and counters stay in memory; the topic's
             # published snapshots in ClickHouse keep its words and posts.
             self.keywords.drop(oldest)

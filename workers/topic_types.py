@@ -17,7 +17,7 @@ import numpy as np
 UNASSIGNED = -1
 
 TopicStatus = Literal["active", "dormant", "merged"]
-LineageKind = Literal["born", "merged", "split", "dormant", "woke", "refreshed"]
+LineageKind = Literal["born", "merged", "split", "dormant", "woke", "refreshed", "archived"]
 
 
 @dataclass(frozen=True)
@@ -27,8 +27,9 @@ class LineageEvent:
     Attributes
     ----------
     kind
-        ``born``, ``merged``, ``split``, ``dormant``, ``woke`` or ``refreshed``
-        (a drift that moved the centroid without a split).
+        ``born``, ``merged``, ``split``, ``dormant``, ``woke``, ``refreshed``
+        (a drift that moved the centroid without a split) or ``archived`` (the
+        oldest dormant topic beyond ``max_dormant``: it can no longer wake).
     topic_id
         The topic the event is about: the gone topic of a merge, the child of
         a split.

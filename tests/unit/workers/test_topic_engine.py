@@ -94,6 +94,7 @@ def test_converging_topics_merge_with_lineage() -> None:
     c = centres(1, seed=12)[0]
     other = centres(1, seed=13)[0]
     lineage = []
+    changed_with_merge: list[int] = []
     for k in range(20):
         s = 0.9 * (1 - k / 19)  # two sides of a story drifting into one
         x = np.concatenate(
@@ -105,10 +106,15 @@ def test_converging_topics_merge_with_lineage() -> None:
         res = feed(eng, x, T0 + 1200 * k, ["story"])
         if k == 0:
             assert eng.stats()["live_topics"] == 2
+        if any(e.kind == "merged" for e in res.lineage):
+            changed_with_merge = list(res.changed)
         lineage += res.lineage
     merges = [e for e in lineage if e.kind == "merged"]
     assert len(merges) == 1
     gone, keep = merges[0].topic_id, merges[0].other
+    # Both sides are published in that batch: the store learns the merge from
+    # the gone topic's row (status merged, merged_into), not only the survivor's.
+    assert set(changed_with_merge) == {gone, keep}
     assert {gone, keep} == {1, 2}
     assert eng.topic(gone).status == "merged"
     assert eng.topic(gone).merged_into == keep
@@ -147,9 +153,11 @@ def test_quiet_topics_go_dormant_and_wake_on_return() -> None:
     c = centres(2, seed=31)
     feed(eng, posts(c[0], 20), T0, ["storm"])
     # Twelve half-lives later, other traffic moves event time on: topic 1 has faded.
+    v = eng.topic(1).version
     res = feed(eng, posts(c[1], 20, seed=4), T0 + 12 * HOUR, ["market"])
     assert any(e.kind == "dormant" and e.topic_id == 1 for e in res.lineage)
     assert eng.topic(1).status == "dormant"
+    assert 1 in res.changed and eng.topic(1).version == v + 1  # published once, as dormant
     assert eng.topic(1).keywords  # kept, not deleted
     # The story comes back within the wake window: same id, no new topic.
     res = feed(eng, posts(c[0], 10, seed=9), T0 + 13 * HOUR, ["storm"])
@@ -177,6 +185,19 @@ def test_live_set_is_capped() -> None:
     stats = eng.stats()
     assert stats["live_topics"] == 5
     assert stats["dormant_topics"] == 7
+
+
+def test_archiving_a_dormant_topic_is_a_lineage_event_and_not_published() -> None:
+    eng = TopicTrackEngine(DIM, EngineConfig(max_live=2, max_dormant=2, half_life_s=1e9))
+    c = centres(8, seed=42)
+    archived, changed = [], set()
+    for i in range(8):
+        res = feed(eng, posts(c[i], 6, seed=i), T0 + i, [f"w{i}"])
+        archived += [e.topic_id for e in res.lineage if e.kind == "archived"]
+        changed |= set(res.changed) & set(archived)
+    assert archived and eng.stats()["dormant_topics"] == 2
+    assert not changed  # its words were dropped: the store keeps its last snapshot
+    assert all(eng.topic(t).status == "dormant" for t in archived)  # archived reads as dormant
 
 
 def test_buffered_posts_expire_after_the_ttl() -> None:
