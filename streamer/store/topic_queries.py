@@ -73,7 +73,8 @@ def topic_detail(store: Store, stream: str, topic_id: int) -> dict[str, Any] | N
         """
         SELECT
             stream, topic_id, version, born_at, updated_at, size, weight, keywords,
-            keyword_scores, label, status, merged_into, split_from, examples, published_at
+            keyword_scores, label, status, merged_into, split_from, examples, published_at,
+            story_id
         FROM topics
         WHERE stream = %(s)s AND topic_id = %(t)s
         ORDER BY version DESC

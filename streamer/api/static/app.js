@@ -176,10 +176,22 @@ function lineageTree(lin, topic) {
   return el("ul", { class: "tree" }, items);
 }
 
+// The other topics of a topic's story (a sub-story, a language variant: docs/engine.md).
+async function storyOf(t) {
+  if (!(t.story_id >= 1)) return null;
+  const body = await api("/topics?" + qs({ stream: state.stream, story: t.story_id, limit: 50 }));
+  const named = (n) => el("a", { class: "link", onclick: () => { state.detail = n.topic_id; loadDetail(); } }, `#${n.topic_id} ${n.label || ""}`);
+  const others = body.topics.filter((x) => x.topic_id !== t.topic_id);
+  return others.length
+    ? el("ul", { class: "posts" }, others.map((x) => el("li", {}, named(x), ` · ${x.size} posts`)))
+    : empty("the only topic of its story so far");
+}
+
 async function loadDetail() {
   if (state.detail === null) return null;
   const body = await api(`/topics/${state.detail}?` + qs({ stream: state.stream }));
   const t = body.topic;
+  const story = await storyOf(t);
   $("detail-sub").textContent = `#${t.topic_id} · ${t.status}`;
   const scores = t.keyword_scores || [];
   const top = Math.max(1e-9, ...scores.slice(0, 10));
@@ -190,7 +202,8 @@ async function loadDetail() {
     el("dt", {}, "size"), el("dd", {}, `${t.size} posts (version ${t.version})`),
     el("dt", {}, "born"), el("dd", {}, when(t.born_at)),
     el("dt", {}, "updated"), el("dd", {}, when(t.updated_at)),
-    el("dt", {}, "status"), el("dd", {}, t.status));
+    el("dt", {}, "status"), el("dd", {}, t.status),
+    el("dt", {}, "story"), el("dd", {}, t.story_id >= 1 ? `#${t.story_id}` : "–"));
   const posts = (t.examples || []).slice(0, 5);
   const history = body.history.slice(-6).reverse().map((h) =>
     el("li", {}, `v${h.version} · ${when(h.updated_at)} · ${h.size} posts: `,
@@ -200,6 +213,7 @@ async function loadDetail() {
   fill($("detail-body"), bars, facts,
     el("h3", {}, "Representative posts"), posts.length ? el("ul", { class: "posts" }, posts.map((p) => el("li", {}, p))) : empty("no posts kept"),
     el("h3", {}, "Lineage"), lineageTree(body.lineage, t),
+    ...(story ? [el("h3", {}, "Same story"), story] : []),
     el("h3", {}, "Keyword changes"), history.length ? el("ul", { class: "posts" }, history) : empty("keywords never changed (or this process keeps no history)"));
   return body;
 }
