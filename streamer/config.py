@@ -170,6 +170,8 @@ class Settings:
     alert_params: dict[str, object] = field(default_factory=dict)
     #: ``workers.event_clock.EventTimePolicy`` fields (``--event-time-params``); {} = defaults.
     event_time_params: dict[str, object] = field(default_factory=dict)
+    #: ``workers.interests.InterestSettings`` fields (``--interest-params``); {} = defaults.
+    interest_params: dict[str, object] = field(default_factory=dict)
     #: POST every alert here (``--alert-webhook``); None = no webhook.
     alert_webhook: str | None = None
     agents: frozenset[str] = frozenset(AGENTS)

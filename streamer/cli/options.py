@@ -31,7 +31,7 @@ from streamer.config import (
     parse_store_url,
 )
 from streamer.kafka.broker import free_port
-from streamer.pipeline.params import alert_settings, event_time_policy
+from streamer.pipeline.params import alert_settings, event_time_policy, interest_settings
 from streamer.pipeline.webhook import check_url
 from streamer.store import Store, open_store
 from workers.embedding import RUNTIME_CHOICES, resolve_runtime
@@ -125,6 +125,13 @@ def add_pipeline_options(
         "docs/event_time.md), e.g. '{\"allowed_lateness_s\": 86400}'",
     )
     g.add_argument(
+        "--interest-params",
+        default="{}",
+        type=json_object,
+        help="per-user interest settings as JSON (workers.interests.InterestSettings "
+        "fields, docs/interests.md), e.g. '{\"half_life_s\": 259200}'",
+    )
+    g.add_argument(
         "--alert-webhook",
         default=None,
         metavar="URL",
@@ -183,6 +190,7 @@ def settings_from_args(args: argparse.Namespace, agents: str = "all") -> Setting
     # Fail before anything starts, with the option's name in the message.
     alert_settings(args.alert_params)
     event_time_policy(args.event_time_params)
+    interest_settings(args.interest_params)
     if args.device != "auto":  # "auto" is resolved where torch is loaded (embed stage)
         try:
             resolve_runtime(args.runtime, args.device)
@@ -207,6 +215,7 @@ def settings_from_args(args: argparse.Namespace, agents: str = "all") -> Setting
         engine_params=dict(args.engine_params),
         alert_params=dict(args.alert_params),
         event_time_params=dict(args.event_time_params),
+        interest_params=dict(args.interest_params),
         alert_webhook=args.alert_webhook or None,
         agents=parse_agents(getattr(args, "agents", None) or agents),
         partitions=args.partitions,

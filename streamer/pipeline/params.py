@@ -1,7 +1,8 @@
-"""``--alert-params`` / ``--event-time-params``: JSON objects of settings fields, checked.
+"""``--alert-params`` / ``--event-time-params`` / ``--interest-params``: JSON objects of
+settings fields, checked.
 
 Each builds a frozen settings dataclass of ``workers`` (``AlertSettings``,
-``EventTimePolicy``) whose fields are all numbers; unknown names, wrong types
+``EventTimePolicy``, ``InterestSettings``) whose fields are all numbers; unknown names, wrong types
 and out-of-range values raise :class:`ConfigError` naming the option, the
 field and the accepted names, before anything starts.
 """
@@ -15,6 +16,7 @@ from typing import Any, TypeVar
 from streamer.config import ConfigError
 from workers.alerts import AlertSettings
 from workers.event_clock import EventTimePolicy
+from workers.interests import InterestSettings
 
 T = TypeVar("T")
 
@@ -57,3 +59,8 @@ def alert_settings(params: Mapping[str, Any] | None) -> AlertSettings:
 def event_time_policy(params: Mapping[str, Any] | None) -> EventTimePolicy:
     """``EventTimePolicy`` from ``--event-time-params`` (docs/event_time.md)."""
     return numeric_settings(EventTimePolicy, params, "--event-time-params")
+
+
+def interest_settings(params: Mapping[str, Any] | None) -> InterestSettings:
+    """``InterestSettings`` from ``--interest-params`` (docs/interests.md)."""
+    return numeric_settings(InterestSettings, params, "--interest-params")

@@ -31,7 +31,7 @@ from streamer.pipeline.codec import (
     encode_row_messages,
 )
 from streamer.pipeline.context import Pipeline
-from streamer.pipeline.params import alert_settings, event_time_policy
+from streamer.pipeline.params import alert_settings, event_time_policy, interest_settings
 from streamer.pipeline.runtime import TOP_TOPICS, topic_summary
 from streamer.pipeline.tracker import Tracker, TrackOutput
 from streamer.pipeline.webhook import WebhookSender, WebhookSettings
@@ -55,6 +55,7 @@ def register(
         alert_settings=alert_settings(s.alert_params),
         event_time=event_time_policy(s.event_time_params),
         broker_epoch=s.broker_epoch,
+        interest_settings=interest_settings(s.interest_params),
     )
     # Engines are plain Python objects touched by one thread at a time: this one.
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="track-engine")

@@ -1,11 +1,12 @@
-"""``--alert-params`` and ``--event-time-params``: settings fields, checked with clear errors."""
+"""``--alert-params``, ``--event-time-params``, ``--interest-params``: settings fields,
+checked with clear errors."""
 
 from __future__ import annotations
 
 import pytest
 
 from streamer.config import ConfigError
-from streamer.pipeline.params import alert_settings, event_time_policy
+from streamer.pipeline.params import alert_settings, event_time_policy, interest_settings
 from workers.alerts import AlertSettings
 
 
@@ -33,3 +34,13 @@ def test_event_time_params_are_checked_the_same_way():
         event_time_policy({"confirm_min": 1.5})
     with pytest.raises(ConfigError, match="confirm_min must be >= 1"):
         event_time_policy({"confirm_min": 0})
+
+
+def test_interest_params_are_checked_the_same_way():
+    assert interest_settings({"half_life_s": 86400}).half_life_s == 86400.0
+    with pytest.raises(ConfigError, match=r"--interest-params: unknown setting.*half_life"):
+        interest_settings({"half_life": 3})
+    with pytest.raises(ConfigError, match="max_topics must be an integer"):
+        interest_settings({"max_topics": 2.5})
+    with pytest.raises(ConfigError, match="rank_beta must be in"):
+        interest_settings({"rank_beta": 2})
