@@ -22,13 +22,20 @@ from streamer.discovery import running_workers
 
 
 def ask_worker(
-    data_dirs: list[Path], path: str, params: dict[str, str], agents: tuple[str, ...]
+    data_dirs: list[Path],
+    path: str,
+    params: dict[str, str],
+    agents: tuple[str, ...],
+    missing_is_final: bool = False,
 ) -> tuple[dict[str, Any], str] | None:
     """GET ``path`` from the first live worker running one of ``agents`` (in that
     order of preference) that answers 200; ``(body, description)`` or None.
 
     A 400 answer means our parameters are wrong: it raises ``ValueError`` with
-    the worker's message instead of trying the next worker.
+    the worker's message instead of trying the next worker. With
+    ``missing_is_final``, a 404 from a worker that holds the store (runs
+    ``sink``) raises ``LookupError``: the store has nothing either, and it is
+    that worker's to open (a chdb directory is held by one process).
     """
     workers = [w for d in data_dirs for w in running_workers(d) if w.get("web")]
     ranked = []
@@ -52,6 +59,8 @@ def ask_worker(
             if exc.code == 400:  # our parameters are wrong: say so, do not try elsewhere
                 detail = json.loads(exc.read() or b"{}").get("error", str(exc))
                 raise ValueError(detail) from None
+            if exc.code == 404 and missing_is_final and "sink" in w.get("agents", []):
+                raise LookupError(f"worker pid {w.get('pid')} ({w['web']})") from None
             continue
         except (urllib.error.URLError, OSError, ValueError):
             continue

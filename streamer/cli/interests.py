@@ -56,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
         ("sink", "track"),
         lambda b: b,
         lambda store: _from_store(store, args),
+        missing=lambda: None,
     )
     if body is None:
         print(f"topictrack interests: no profile of {args.user!r} in stream {args.stream!r}",

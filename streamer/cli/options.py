@@ -256,19 +256,26 @@ def read_from_worker_or_store(
     agents: tuple[str, ...],
     from_body: Callable[[dict[str, Any]], T],
     from_store: Callable[[Store], T],
+    missing: Callable[[], T] | None = None,
 ) -> tuple[T, str]:
     """What a read command shows, and where it came from.
 
     Asks a running worker of ``--data-dir`` (or of its ``demo`` folder) that
     runs one of ``agents`` (in that order of preference) for ``path``; without
     one, opens ``--store`` and calls ``from_store``. A worker answering 400
-    means our parameters are wrong: that is a :class:`ConfigError`.
+    means our parameters are wrong: that is a :class:`ConfigError`. With
+    ``missing``, a 404 from the worker that holds the store is the answer
+    (``missing()``), instead of opening a store that worker holds.
     """
     data_dir = Path(args.data_dir)
     try:
-        got = ask_worker([data_dir, data_dir / "demo"], path, params, agents)
+        dirs = [data_dir, data_dir / "demo"]
+        got = ask_worker(dirs, path, params, agents, missing_is_final=missing is not None)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
+    except LookupError as exc:
+        assert missing is not None
+        return missing(), str(exc)
     if got is not None:
         body, source = got
         return from_body(body), source

@@ -49,6 +49,10 @@ def _profiles(tmp_path, store_url: str) -> None:
         shown = cli("interests", user, "--data-dir", str(data), "--json")
         assert shown.returncode == 0, shown.stderr
         assert json.loads(shown.stdout)["topics"][0]["topic_id"] == body["topics"][0]["topic_id"]
+        # An unknown user: the worker's 404 is the answer (the CLI must not open the
+        # chdb directory the worker holds).
+        nobody = cli("interests", "nobody-at-all", "--data-dir", str(data))
+        assert nobody.returncode == 1 and "no profile of 'nobody-at-all'" in nobody.stderr
         audience = w.get(f"/api/v1/topics/{body['topics'][0]['topic_id']}/audience?limit=500")
         assert user in [a["user_id"] for a in audience["audience"]]
         recs = w.get(f"/api/v1/users/{user}/recommend?limit=3")
