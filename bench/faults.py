@@ -997,6 +997,8 @@ SOAK_RSS_GROWTH = 1.15
 #: stored) at most twice the first fifth's plus 60 events (2 s at 30/s), the
 #: sink's batching and insert settle time.
 SOAK_LAG_SLACK = 60
+#: The worker's default --checkpoint-interval (streamer/config.py).
+SOAK_CHECKPOINT_S = 10
 
 
 def soak(root: Path, server: ClickHouseServer | None, plan: Plan) -> Row:
@@ -1013,7 +1015,17 @@ def soak(root: Path, server: ClickHouseServer | None, plan: Plan) -> Row:
         # The file's last posts of an event can trail it by days, and a stream that
         # falls quiet on them confirms them after hold_wall_s (docs/event_time.md):
         # 30 s instead of 5 min, so the drain below sees them stored.
-        c.stage("all", "embed,track,sink", "--event-time-params", json.dumps({"hold_wall_s": 30}))
+        # The default checkpoint interval, not the harness's 2 s: a soak measures
+        # steady state, and each checkpoint (~8 MB of state here) holds the track
+        # stage while ClickHouse takes it (every 2 s, the lag grew after ~20 min).
+        c.stage(
+            "all",
+            "embed,track,sink",
+            "--event-time-params",
+            json.dumps({"hold_wall_s": 30}),
+            "--checkpoint-interval",
+            str(SOAK_CHECKPOINT_S),
+        )
         c.start_all()
         prod = Producer(c.bootstrap, [wire(e) for e in events], plan.rate).start()
         t0 = time.monotonic()
