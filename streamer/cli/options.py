@@ -30,10 +30,11 @@ from streamer.config import (
     parse_broker_url,
     parse_store_url,
 )
+from streamer.discovery import running_workers
 from streamer.kafka.broker import free_port
 from streamer.pipeline.params import alert_settings, event_time_policy, interest_settings
 from streamer.pipeline.webhook import check_url
-from streamer.store import Store, open_store
+from streamer.store import Store, StoreError, open_store
 from workers.embedding import RUNTIME_CHOICES, resolve_runtime
 
 T = TypeVar("T")
@@ -279,8 +280,29 @@ def read_from_worker_or_store(
     if got is not None:
         body, source = got
         return from_body(body), source
+    _refuse_held_chdb(args.store, data_dir, dirs, path)
     with open_store(args.store, data_dir) as store:
         return from_store(store), store.url
+
+
+def _refuse_held_chdb(store: str, data_dir: Path, dirs: list[Path], path: str) -> None:
+    """Raise :class:`StoreError` when a live worker holds the chdb directory we would
+    open (it did not answer in time): opening it would fail, or block inside chdb
+    where not even Ctrl-C reaches (seen with ``alerts --follow`` under load)."""
+    try:
+        spec = parse_store_url(store, data_dir)
+    except ValueError:
+        return  # open_store reports a bad --store
+    if spec.kind != "chdb":
+        return  # a server takes any number of clients
+    want = spec.path.resolve()
+    for w in (w for d in dirs for w in running_workers(d)):
+        held = str(w.get("store") or "")
+        if held.startswith("chdb:") and Path(held[len("chdb:") :]).resolve() == want:
+            raise StoreError(
+                f"worker pid {w.get('pid')} holds {spec.display()} and did not answer "
+                f"{path} in time; try again (its API: {w.get('web')})"
+            )
 
 
 def _checkpoints(value: str) -> str:

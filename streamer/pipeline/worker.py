@@ -16,6 +16,7 @@ from pathlib import Path
 
 import faust
 
+from streamer.config import Settings
 from streamer.discovery import write_runtime_file
 from streamer.pipeline.context import Pipeline
 
@@ -82,7 +83,8 @@ def run_pipeline(
                     "agents": sorted(s.agents),
                     "web": f"http://{s.web_host}:{s.web_port}",
                     "broker": s.broker.bootstrap_servers,
-                    "store": s.store_spec.display() if "sink" in s.agents else "",
+                    # Absolute: a read command in another folder must recognise it.
+                    "store": _held_store(s) if "sink" in s.agents else "",
                     "started_at": time.time(),
                 },
             )
@@ -113,3 +115,9 @@ def run_pipeline(
     # Faust closed its event loop; give later code a fresh one.
     asyncio.set_event_loop(asyncio.new_event_loop())
     return code
+
+
+def _held_store(s: Settings) -> str:
+    """The store this worker holds, as read commands compare it (chdb: absolute path)."""
+    spec = s.store_spec
+    return f"chdb:{spec.path.resolve()}" if spec.kind == "chdb" else spec.display()
