@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 
 from streamer import cli
 from streamer.store import open_store
@@ -25,26 +24,3 @@ def test_interests_prints_a_profile_and_refuses_unknown_users(tmp_path, capsys):
     assert cli.main(["interests", "bob", *args]) == 1
     assert "no profile" in capsys.readouterr().err
     assert cli.main(["interests", "ann", "--limit", "99", *args]) == 1  # an option error
-
-
-def test_a_read_command_never_opens_the_chdb_a_silent_worker_holds(tmp_path, capsys):
-    """A live worker that holds the chdb directory but does not answer: the command
-    says so instead of opening it (which fails, or blocks where Ctrl-C cannot reach)."""
-    from streamer.discovery import write_runtime_file
-
-    free = socket.socket()
-    free.bind(("127.0.0.1", 0))
-    port = free.getsockname()[1]
-    free.close()  # nothing listens there: the worker "does not answer"
-    write_runtime_file(
-        tmp_path,
-        {
-            "agents": ["embed", "sink", "track"],
-            "web": f"http://127.0.0.1:{port}",
-            "store": f"chdb:{(tmp_path / 'chdb').resolve()}",
-        },
-    )
-    assert cli.main(["alerts", "--data-dir", str(tmp_path)]) == 1
-    err = capsys.readouterr().err
-    assert f"holds chdb:{tmp_path / 'chdb'}" in err and "did not answer" in err
-    assert not (tmp_path / "chdb").exists()  # never opened
