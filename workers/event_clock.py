@@ -281,17 +281,25 @@ class EventClock:
         by_age = sorted(self.held.items(), key=lambda kv: kv[1][1])
         excess = len(by_age) - p.hold_capacity
         now = self.wall_clock()
+        # The current streak (held since the last in-bounds event) is settled as one:
+        # released once the stream has been quiet hold_wall_s since its newest event.
+        streak = {tok for tok, (_, at) in self.held.items() if at > self._streak_from}
+        newest = max((self.held_since.get(tok, now) for tok in streak), default=now)
+        streak_quiet = bool(streak) and now - newest >= p.hold_wall_s
         quiet_streak: list[tuple[float, int]] = []
         for k, (token, (t, held_at)) in enumerate(by_age):
             waited = self.arrivals - held_at
             idle = now - self.held_since.get(token, now)
+            if token in streak and waited < p.hold_arrivals and k >= excess:
+                if streak_quiet:  # nothing in bounds since, and quiet since: it moved
+                    del self.held[token]
+                    self.held_since.pop(token, None)
+                    quiet_streak.append((t, token))
+                continue
             if waited < p.hold_arrivals and k >= excess and idle < p.hold_wall_s:
                 continue
             del self.held[token]
             self.held_since.pop(token, None)
-            if waited < p.hold_arrivals and k >= excess and held_at > self._streak_from:
-                quiet_streak.append((t, token))  # timed out, nothing in bounds since
-                continue
             ahead = t - self.watermark if self.watermark is not None else 0.0
             out.expired.append(
                 (

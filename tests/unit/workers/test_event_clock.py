@@ -135,6 +135,22 @@ def test_a_stream_that_falls_quiet_after_a_jump_has_resumed_and_is_released():
         assert clk.admit(np.array([later + 60])).verdict.tolist() == [OK]
 
 
+def test_a_quiet_streak_is_released_as_one_once_quiet_since_its_newest_post():
+    now = [WALL]
+    c = EventClock(EventTimePolicy(hold_wall_s=60), wall_clock=lambda: now[0])
+    c.admit(np.array([T0]))
+    later = T0 + 3 * DAY
+    c.admit(np.array([later]), tokens=[1])
+    now[0] += 40
+    c.admit(np.array([later + 50]), tokens=[2])  # the stream still talks: not quiet yet
+    now[0] += 21  # the first waited 61 s, but the stream spoke 21 s ago
+    a = c.settle()
+    assert a.released == [] and a.expired == [] and sorted(c.held) == [1, 2]
+    now[0] += 40
+    a = c.settle()
+    assert a.released == [1, 2] and a.expired == [] and c.watermark == later + 50
+
+
 def test_wrong_clock_events_outnumbering_a_live_stream_are_never_confirmed():
     c = clock(hold_arrivals=10_000)
     c.admit(np.array([T0]))
