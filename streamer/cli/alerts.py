@@ -97,14 +97,19 @@ def run(args: argparse.Namespace) -> int:
     if not args.follow:
         return 0
     seen = {a["alert_id"] for a in alerts}
+    last_error = ""
     try:
         while True:
             time.sleep(args.interval)
             try:
                 latest, _ = fetch(args)
             except Exception as exc:  # a worker stopping mid-poll: try again next round
-                print(f"topictrack alerts: {exc}", file=sys.stderr)
+                # Said once, not at every poll: a busy worker can miss many in a row.
+                if str(exc) != last_error:
+                    print(f"topictrack alerts: {exc} (retrying)", file=sys.stderr)
+                    last_error = str(exc)
                 continue
+            last_error = ""
             fresh = [a for a in latest if a["alert_id"] not in seen]
             seen.update(a["alert_id"] for a in fresh)
             show(fresh, args.json)
