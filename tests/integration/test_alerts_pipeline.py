@@ -44,6 +44,10 @@ def _kafka_alerts(bootstrap: str) -> list[dict]:
         consumer.close()
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Follower:
     """``topictrack alerts --follow --json`` in the background, its lines collected."""
 
@@ -60,6 +64,9 @@ class Follower:
             stdout=subprocess.PIPE,
             stderr=self.err,
             text=True,
+            # A user's Ctrl-C: a runner that started us in the background (`cmd &`
+            # in a script) hands down SIGINT ignored, and Python keeps it so.
+            preexec_fn=_default_sigint,
         )
         self.lines: list[dict] = []
         self.stray: list[str] = []
