@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import sys
 import time
 import uuid
@@ -25,7 +26,7 @@ from streamer.cli.options import add_pipeline_options, settings_from_args, setup
 from streamer.config import Settings
 from streamer.discovery import write_runtime_file
 from streamer.kafka.broker import EmbeddedBroker, check_port_free
-from streamer.pipeline.supervisor import exit_code, supervise
+from streamer.pipeline.supervisor import exit_code, exit_when_orphaned, supervise
 from streamer.store import topic_queries
 
 if TYPE_CHECKING:  # Faust loads with the pipeline, in run(), not at `topictrack --help`
@@ -145,6 +146,7 @@ def run_worker(args: argparse.Namespace, settings: Settings) -> int:
     from streamer.pipeline.worker import run_pipeline
 
     settings = replace(settings, broker_epoch=args.broker_epoch)
+    exit_when_orphaned(os.getppid())
 
     async def controller(p: Pipeline, stop: object) -> None:
         await live_table_loop(p)

@@ -19,9 +19,11 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import logging
+import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -59,6 +61,28 @@ def _stop_with_parent() -> None:
     with contextlib.suppress(Exception):
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+#: Seconds an orphaned worker may spend stopping before it exits hard. Its SIGTERM
+#: (above) starts a graceful stop that can wait for ever on a broker that died
+#: with the supervisor (seen: a worker still alive an hour after kill -9 of run).
+ORPHAN_GRACE_S = 30.0
+
+
+def exit_when_orphaned(parent: int, grace_s: float = ORPHAN_GRACE_S) -> threading.Thread:
+    """In the supervised worker: a daemon thread that ends the process once its
+    supervisor ``parent`` is gone and ``grace_s`` passed (a graceful stop had its
+    chance; checkpoints and unacked offsets make the hard exit lose nothing)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        time.sleep(grace_s)
+        os._exit(1)
+
+    t = threading.Thread(target=watch, name="orphan-watch", daemon=True)
+    t.start()
+    return t
 
 
 def supervise(
