@@ -128,8 +128,11 @@ def register(
         finally:
             if clean:
                 try:
-                    # Through the pool: waits for a periodic save in flight.
-                    pool.submit(tracker.save, _assigned_parts(p)).result(timeout=120)
+                    # Through the pool: waits for a periodic save in flight. A
+                    # consumer already stopped reports no assignment: then every
+                    # partition held here is still ours to save.
+                    parts = _assigned_parts(p) or None
+                    pool.submit(tracker.save, parts).result(timeout=120)
                     held.release()
                 except Exception:
                     log.exception("track: final checkpoint failed")
