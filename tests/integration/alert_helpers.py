@@ -14,6 +14,53 @@ HOUR = 3600.0
 T0 = float(sample_stream.START_TS)
 
 
+def kafka_alerts(bootstrap: str) -> list[dict]:
+    """Every message on ``alerts``, read without a consumer group (no JoinGroup wait),
+    each checked against the alert schema."""
+    import jsonschema
+    from kafka import KafkaConsumer, TopicPartition
+
+    from schemas import ALERT_SCHEMA_PATH
+
+    schema = json.loads(ALERT_SCHEMA_PATH.read_text())
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        consumer_timeout_ms=1500,
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=1500,
+    )
+    try:
+        parts = [TopicPartition("alerts", p) for p in consumer.partitions_for_topic("alerts")]
+        consumer.assign(parts)
+        consumer.seek_to_beginning(*parts)
+        alerts = [json.loads(m.value) for m in consumer]
+    finally:
+        consumer.close()
+    for a in alerts:
+        jsonschema.validate(a, schema)
+    return alerts
+
+
+def replay_until_alerts(w, phases: list[list[dict]], n_alerts: int) -> list[dict]:
+    """Send ``phases`` one at a time as they would arrive live (each stored before
+    the next), wait until ``n_alerts`` alerts are published and stored, and
+    return Kafka's ``alerts``."""
+    from streamer.kafka.producer import produce_lines
+
+    done = 0
+    for k, phase in enumerate(phases):
+        assert produce_lines(w.broker, jsonl(phase).splitlines()).sent == len(phase)
+        done += len(phase)
+        w.wait_for(lambda c, n=done: c.get("sink.events", 0) >= n, what=f"phase {k} stored")
+    w.wait_for(
+        lambda c: c.get("track.alerts", 0) >= n_alerts and c.get("sink.alerts", 0) >= n_alerts,
+        what=f"{n_alerts} alerts published and stored",
+    )
+    return kafka_alerts(w.broker)
+
+
 def _story(name: str) -> sample_stream.Story:
     return next(s for s in sample_stream.STORIES if s.name == name)
 

@@ -9,39 +9,20 @@ announced as ``new``, in Kafka ``alerts`` and in ClickHouse.
 
 from __future__ import annotations
 
-import json
-
-import jsonschema
-from alert_helpers import jsonl, split_scenario
+from alert_helpers import replay_until_alerts, split_scenario
 from integration_helpers import Worker
-from test_alerts_pipeline import _kafka_alerts
 
-from schemas import ALERT_SCHEMA_PATH
 from streamer.store import open_store
 
 
 def test_a_new_event_inside_an_old_topic_splits_off_and_alerts_as_new(tmp_path):
-    from streamer.kafka.producer import produce_lines
-
     phases, new_event = split_scenario()
     data = tmp_path / "data"
-    schema = json.loads(ALERT_SCHEMA_PATH.read_text())
     with Worker(data) as w:
-        done = 0
-        # As they would arrive live; the new event a few posts at a time (sent at
-        # once, its posts would be born as a topic in one batch, never absorbed).
+        # The new event a few posts at a time (sent at once, its posts would be
+        # born as a topic in one batch, never absorbed).
         trickle = [new_event[i : i + 5] for i in range(0, len(new_event), 5)]
-        for k, phase in enumerate([*phases, *trickle]):
-            assert produce_lines(w.broker, jsonl(phase).splitlines()).sent == len(phase)
-            done += len(phase)
-            w.wait_for(lambda c, n=done: c.get("sink.events", 0) >= n, what=f"phase {k} stored")
-        w.wait_for(
-            lambda c: c.get("track.alerts", 0) >= 2 and c.get("sink.alerts", 0) >= 2,
-            what="both alerts published and stored",
-        )
-        in_kafka = _kafka_alerts(w.broker)
-        for a in in_kafka:
-            jsonschema.validate(a, schema)
+        in_kafka = replay_until_alerts(w, [*phases, *trickle], 2)
         assert [a["kind"] for a in in_kafka] == ["new", "new"]
         old, new = in_kafka
         assert "santiago" in " ".join(new["keywords"][:5]) and new["story_id"] == new["topic_id"]

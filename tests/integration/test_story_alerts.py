@@ -9,36 +9,17 @@ the ``topics`` table and in ``/api/v1/topics``.
 
 from __future__ import annotations
 
-import json
-
-import jsonschema
-from alert_helpers import STORY_ENGINE_PARAMS, jsonl, story_scenario
+from alert_helpers import STORY_ENGINE_PARAMS, replay_until_alerts, story_scenario
 from integration_helpers import Worker
-from test_alerts_pipeline import _kafka_alerts
 
-from schemas import ALERT_SCHEMA_PATH
 from streamer.store import open_store
 
 
 def test_a_story_growing_a_second_topic_alerts_as_a_development(tmp_path):
-    from streamer.kafka.producer import produce_lines
-
     story, development = story_scenario()
     data = tmp_path / "data"
-    schema = json.loads(ALERT_SCHEMA_PATH.read_text())
     with Worker(data, extra=("--engine-params", STORY_ENGINE_PARAMS)) as w:
-        done = 0
-        for k, phase in enumerate((story, development)):  # as they would arrive live
-            assert produce_lines(w.broker, jsonl(phase).splitlines()).sent == len(phase)
-            done += len(phase)
-            w.wait_for(lambda c, n=done: c.get("sink.events", 0) >= n, what=f"phase {k} stored")
-        w.wait_for(
-            lambda c: c.get("track.alerts", 0) >= 2 and c.get("sink.alerts", 0) >= 2,
-            what="both alerts published and stored",
-        )
-        in_kafka = _kafka_alerts(w.broker)
-        for a in in_kafka:
-            jsonschema.validate(a, schema)
+        in_kafka = replay_until_alerts(w, [story, development], 2)
         assert [a["kind"] for a in in_kafka] == ["new", "development"]
         first, dev = in_kafka
         assert first["story_id"] == first["topic_id"] != dev["topic_id"]
